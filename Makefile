@@ -1,0 +1,39 @@
+# pkgcloud — `make run` starts everything in one process; `make test` runs the whole suite.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+.PHONY: run test install protos check-protos clients bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The workspace venv, from the lock, with every service installed editable.
+install: $(UV)
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+
+run: install
+	$(VENV)/bin/pkgcloud all
+
+# Pinned real clients, each in its own venv: anaconda-client 1.16.0 (packages, labels,
+# tokens, groups) and 1.13.0 (notebooks, environments), pip and twine.
+clients: $(UV)
+	$(PYTHON) tests/clients/install.py
+
+test: install clients
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+
+protos: $(UV)
+	$(UV) run --frozen --all-packages --python $(PYTHON) python -m pkgcloud_servicekit.protogen
+
+bench: install clients
+	$(VENV)/bin/python bench/upload_download_rss.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .clients var

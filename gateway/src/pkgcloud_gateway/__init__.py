@@ -1,0 +1,1 @@
+"""pkgcloud_gateway."""

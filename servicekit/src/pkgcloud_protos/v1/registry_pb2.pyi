@@ -1,0 +1,194 @@
+from pkgcloud_protos.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PackageRef(_message.Message):
+    __slots__ = ("owner", "name")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ReleaseRef(_message.Message):
+    __slots__ = ("owner", "package", "version")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    package: str
+    version: str
+    def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+
+class Package(_message.Message):
+    __slots__ = ("owner", "name", "summary", "public", "package_types", "created_at_ms", "modified_at_ms", "public_attrs_json", "versions", "files", "license")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    MODIFIED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    LICENSE_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    summary: str
+    public: bool
+    package_types: _containers.RepeatedScalarFieldContainer[str]
+    created_at_ms: int
+    modified_at_ms: int
+    public_attrs_json: str
+    versions: _containers.RepeatedScalarFieldContainer[str]
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    license: str
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ..., summary: _Optional[str] = ..., public: _Optional[bool] = ..., package_types: _Optional[_Iterable[str]] = ..., created_at_ms: _Optional[int] = ..., modified_at_ms: _Optional[int] = ..., public_attrs_json: _Optional[str] = ..., versions: _Optional[_Iterable[str]] = ..., files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ..., license: _Optional[str] = ...) -> None: ...
+
+class ListPackagesRequest(_message.Message):
+    __slots__ = ("owner",)
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    def __init__(self, owner: _Optional[str] = ...) -> None: ...
+
+class ListPackagesResponse(_message.Message):
+    __slots__ = ("packages",)
+    PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    packages: _containers.RepeatedCompositeFieldContainer[Package]
+    def __init__(self, packages: _Optional[_Iterable[_Union[Package, _Mapping]]] = ...) -> None: ...
+
+class CreatePackageRequest(_message.Message):
+    __slots__ = ("owner", "name", "public", "summary", "package_types", "public_attrs_json")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    public: bool
+    summary: str
+    package_types: _containers.RepeatedScalarFieldContainer[str]
+    public_attrs_json: str
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ..., public: _Optional[bool] = ..., summary: _Optional[str] = ..., package_types: _Optional[_Iterable[str]] = ..., public_attrs_json: _Optional[str] = ...) -> None: ...
+
+class UpdatePackageRequest(_message.Message):
+    __slots__ = ("owner", "name", "public_attrs_json")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    public_attrs_json: str
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ..., public_attrs_json: _Optional[str] = ...) -> None: ...
+
+class Release(_message.Message):
+    __slots__ = ("owner", "package", "version", "attrs_json", "created_at_ms", "files")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    package: str
+    version: str
+    attrs_json: str
+    created_at_ms: int
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., attrs_json: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ...) -> None: ...
+
+class CreateReleaseRequest(_message.Message):
+    __slots__ = ("ref", "attrs_json")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    ref: ReleaseRef
+    attrs_json: str
+    def __init__(self, ref: _Optional[_Union[ReleaseRef, _Mapping]] = ..., attrs_json: _Optional[str] = ...) -> None: ...
+
+class UpdateReleaseRequest(_message.Message):
+    __slots__ = ("ref", "attrs_json")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    ref: ReleaseRef
+    attrs_json: str
+    def __init__(self, ref: _Optional[_Union[ReleaseRef, _Mapping]] = ..., attrs_json: _Optional[str] = ...) -> None: ...
+
+class DeleteResponse(_message.Message):
+    __slots__ = ("files_removed",)
+    FILES_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    files_removed: int
+    def __init__(self, files_removed: _Optional[int] = ...) -> None: ...
+
+class StageUploadRequest(_message.Message):
+    __slots__ = ("ref", "distribution_type", "description", "attrs_json", "dependencies_json", "labels", "sha256", "form_post_url")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    DEPENDENCIES_JSON_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    FORM_POST_URL_FIELD_NUMBER: _ClassVar[int]
+    ref: _common_pb2.FileRef
+    distribution_type: str
+    description: str
+    attrs_json: str
+    dependencies_json: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    sha256: str
+    form_post_url: str
+    def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., distribution_type: _Optional[str] = ..., description: _Optional[str] = ..., attrs_json: _Optional[str] = ..., dependencies_json: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., sha256: _Optional[str] = ..., form_post_url: _Optional[str] = ...) -> None: ...
+
+class FormField(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class StageUploadResponse(_message.Message):
+    __slots__ = ("dist_id", "post_url", "form_data")
+    DIST_ID_FIELD_NUMBER: _ClassVar[int]
+    POST_URL_FIELD_NUMBER: _ClassVar[int]
+    FORM_DATA_FIELD_NUMBER: _ClassVar[int]
+    dist_id: str
+    post_url: str
+    form_data: _containers.RepeatedCompositeFieldContainer[FormField]
+    def __init__(self, dist_id: _Optional[str] = ..., post_url: _Optional[str] = ..., form_data: _Optional[_Iterable[_Union[FormField, _Mapping]]] = ...) -> None: ...
+
+class GrantFormUploadRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
+class FormUploadGrant(_message.Message):
+    __slots__ = ("blob_key", "max_size")
+    BLOB_KEY_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
+    blob_key: str
+    max_size: int
+    def __init__(self, blob_key: _Optional[str] = ..., max_size: _Optional[int] = ...) -> None: ...
+
+class CommitUploadRequest(_message.Message):
+    __slots__ = ("ref", "dist_id")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    DIST_ID_FIELD_NUMBER: _ClassVar[int]
+    ref: _common_pb2.FileRef
+    dist_id: str
+    def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., dist_id: _Optional[str] = ...) -> None: ...
+
+class Download(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: _common_pb2.FileRecord
+    def __init__(self, file: _Optional[_Union[_common_pb2.FileRecord, _Mapping]] = ...) -> None: ...

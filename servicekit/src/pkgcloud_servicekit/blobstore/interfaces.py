@@ -1,0 +1,94 @@
+"""The blob store contract. Implementations: FilesystemBlobStore (embedded), MinioBlobStore."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+
+class BlobNotFound(KeyError):
+    pass
+
+
+class BlobTooLarge(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What a write produced: digests are of the exact bytes stored."""
+
+    key: str
+    size: int
+    sha256: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: list[tuple[str, str]]  # in the order the client must send them
+
+
+def content_key(sha256: str) -> str:
+    """Content-addressed location of a committed file (immutable)."""
+    return f"files/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class BlobStore(abc.ABC):
+    """Keys are '/'-separated relative paths; '..' and absolute keys are refused."""
+
+    #: True when the store can hand out presigned GET/POST URLs (MinIO/S3).
+    supports_presigned: bool = False
+
+    @abc.abstractmethod
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, max_size: int | None = None) -> BlobInfo:
+        """Store the bytes under key atomically (readers never see a partial blob).
+
+        Raises BlobTooLarge, leaving nothing behind, once more than max_size bytes arrive."""
+
+    async def put_bytes(self, key: str, data: bytes) -> BlobInfo:
+        async def one() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.put_stream(key, one())
+
+    @abc.abstractmethod
+    def open(self, key: str, *, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        """Stream the blob's bytes. Raises BlobNotFound (on first iteration at the latest)."""
+
+    async def read_bytes(self, key: str) -> bytes:
+        return b"".join([c async for c in self.open(key)])
+
+    @abc.abstractmethod
+    async def size(self, key: str) -> int:
+        """Size in bytes; raises BlobNotFound."""
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self.size(key)
+            return True
+        except BlobNotFound:
+            return False
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the blob; a missing key is not an error."""
+
+    @abc.abstractmethod
+    async def copy(self, src: str, dst: str) -> None:
+        """Copy src to dst (server-side where the backend can); raises BlobNotFound."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str) -> AsyncIterator[str]:
+        """Every key starting with prefix."""
+
+    async def presigned_get_url(self, key: str, *, expires_s: int = 600, filename: str | None = None) -> str:
+        raise NotImplementedError("this blob store cannot presign URLs")
+
+    async def presigned_post(self, key: str, *, max_size: int, expires_s: int = 3600) -> PresignedPost:
+        raise NotImplementedError("this blob store cannot presign POST uploads")
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,32 @@
+"""The event bus contract. Implementations: InProcessEventBus (all-in-one), RabbitMQEventBus."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+
+from pkgcloud_protos.v1 import events_pb2
+
+Handler = Callable[[events_pb2.Event], Awaitable[None]]
+
+
+class EventBus(abc.ABC):
+    """Publish is confirmed (returns once the broker or every in-process consumer has it);
+    delivery is at least once; a consumer acks only after its handler succeeds and is
+    expected to be idempotent by event id. After `max_attempts` failed deliveries an event
+    goes to the consumer's dead-letter place instead of blocking the others."""
+
+    @abc.abstractmethod
+    async def start(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def publish(self, event: events_pb2.Event) -> None:
+        """Publish with the event's `type` as routing key; raises if not confirmed."""
+
+    @abc.abstractmethod
+    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
+        """Deliver matching events (topic patterns like 'file.*' or '#') to handler.
+        One durable queue per consumer name; several processes with the same name share it."""
