@@ -1,0 +1,241 @@
+"""AuthCore: accounts and tokens, independent of any transport.
+
+The gRPC servicer and the admin command both drive this class; it raises the domain
+errors of pkgcloud_servicekit.errors, which each transport maps to its own status.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import NamedTuple
+
+from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
+from pkgcloud_servicekit.eventbus import EventBus
+from pkgcloud_servicekit.events import new_event
+
+from . import accounts, scopes as scope_rules, tokens
+from .passwords import Passwords
+from .records import RevokeSelector, TokenRecord, UserRecord
+from .store import AuthStore
+from .throttle import FailureWindow
+
+log = logging.getLogger(__name__)
+
+# One message for every password mismatch, so it never tells which logins exist.
+BAD_CREDENTIALS = "invalid username or password"
+MAX_TOKEN_NAME = 256
+MAX_CLIENT_FIELD = 255
+
+
+class ResolvedToken(NamedTuple):
+    user: UserRecord
+    token: TokenRecord
+
+
+class AuthCore:
+    def __init__(
+        self,
+        store: AuthStore,
+        bus: EventBus | None,
+        *,
+        passwords: Passwords | None = None,
+        login_failure_limit: int = 10,
+        addr_failure_limit: int = 50,
+        failure_window_s: float = 600.0,
+        touch_interval_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ):
+        """bus may be None only for offline tools (the admin command), which revoke nothing
+        that a running gateway could have cached."""
+        self.store = store
+        self.bus = bus
+        self.passwords = passwords or Passwords()
+        self.clock = clock
+        self.touch_interval_ms = int(touch_interval_s * 1000)
+        self._login_failures = FailureWindow(login_failure_limit, failure_window_s, clock)
+        self._addr_failures = FailureWindow(addr_failure_limit, failure_window_s, clock)
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # --- users ------------------------------------------------------------------------
+    async def create_user(self, login: str, email: str, password: str, name: str = "") -> UserRecord:
+        user_login = accounts.check_new_login(login)
+        user_email = accounts.check_email(email)
+        accounts.check_password(password)
+        display = accounts.check_display_name(name)
+        # Fail before paying for a hash; the store's unique key still decides a race.
+        if await self.store.get_user(user_login) is not None:
+            raise Conflict(f"login {user_login!r} is already taken")
+        user = UserRecord(
+            login=user_login, email=user_email, name=display, created_at_ms=self._now_ms(),
+            password_hash=await self.passwords.hash(password),
+        )
+        await self.store.create_user(user)
+        log.info("created user %s", user_login)
+        return user
+
+    async def get_user(self, login: str) -> UserRecord:
+        try:
+            key = accounts.normalize_login(login)
+        except Invalid:
+            raise NotFound(f"no user {login!r}") from None
+        user = await self.store.get_user(key)
+        if user is None:
+            raise NotFound(f"no user {login!r}")
+        return user
+
+    async def set_disabled(self, login: str, disabled: bool) -> UserRecord:
+        user = await self.get_user(login)
+        await self.store.set_disabled(user.login, disabled)
+        return await self.get_user(user.login)
+
+    async def check_password(self, login: str, password: str, remote_addr: str = "") -> UserRecord:
+        """The user whose password this is. Unauthenticated on any mismatch (same message
+        for an unknown login), Throttled after repeated failures for the login or from the
+        address, Forbidden for a disabled account (told only to who knows its password)."""
+        key = (login or "").strip().lower()
+        wait = max(self._login_failures.retry_after(key), self._addr_failures.retry_after(remote_addr))
+        if wait > 0:
+            raise Throttled(f"too many failed login attempts; try again in {math.ceil(wait)} seconds")
+        # Counted before the (slow) check so parallel guesses cannot all slip through
+        # the window; taken back below when the password turns out right.
+        self._login_failures.record(key)
+        self._addr_failures.record(remote_addr)
+
+        user = None
+        if accounts.LOGIN_RE.fullmatch(key) and len(password or "") <= accounts.MAX_PASSWORD:
+            user = await self.store.get_user(key)
+        if user is None or not user.password_hash:
+            await self.passwords.waste_time(password or "")
+            raise Unauthenticated(BAD_CREDENTIALS)
+        if not await self.passwords.verify(user.password_hash, password):
+            raise Unauthenticated(BAD_CREDENTIALS)
+
+        self._login_failures.clear(key)
+        self._addr_failures.forgive(remote_addr)
+        if user.disabled:
+            raise Forbidden(f"the account {user.login!r} is disabled")
+        if self.passwords.needs_rehash(user.password_hash):
+            await self.store.set_password_hash(user.login, await self.passwords.hash(password))
+            log.info("upgraded the password hash of %s", user.login)
+        return user
+
+    # --- tokens -----------------------------------------------------------------------
+    async def create_token(
+        self,
+        login: str,
+        name: str,
+        scopes: Iterable[str] = (),
+        max_age_s: int = 0,
+        hostname: str = "",
+        remote_addr: str = "",
+    ) -> tuple[str, TokenRecord]:
+        """A new token for `login` and its record; the plaintext is returned only here."""
+        token_scopes = _normalize_scopes(scopes)
+        if max_age_s < 0:
+            raise Invalid("max-age must be a positive number of seconds (or 0 for no expiry)")
+        token_name = (name or "").strip() or "token"
+        if len(token_name) > MAX_TOKEN_NAME:
+            raise Invalid(f"the token name must be at most {MAX_TOKEN_NAME} characters")
+        user = await self.get_user(login)
+        if user.disabled:
+            raise Forbidden(f"the account {user.login!r} is disabled")
+        now = self._now_ms()
+        plaintext = tokens.new_token()
+        record = TokenRecord(
+            id=tokens.new_token_id(), login=user.login, token_sha256=tokens.token_sha256(plaintext),
+            name=token_name, scopes=token_scopes, created_at_ms=now,
+            expires_at_ms=now + max_age_s * 1000 if max_age_s else 0,
+            hostname=(hostname or "")[:MAX_CLIENT_FIELD], remote_addr=(remote_addr or "")[:MAX_CLIENT_FIELD],
+        )
+        await self.store.create_token(record)
+        log.info("created token %s (%s) for %s", record.id, record.name, user.login)
+        return plaintext, record
+
+    async def resolve_token(self, token: str) -> ResolvedToken:
+        """Whose token this is; Unauthenticated when unknown, expired, revoked or its
+        account is disabled."""
+        if not tokens.looks_like_token(token or ""):
+            raise Unauthenticated("invalid token")
+        digest = tokens.token_sha256(token)
+        record = await self.store.get_token_by_hash(digest)
+        if record is None or not tokens.same_digest(record.token_sha256, digest):
+            raise Unauthenticated("invalid token")
+        now = self._now_ms()
+        if record.revoked_at_ms:
+            raise Unauthenticated("this token has been revoked")
+        if record.expires_at_ms and now >= record.expires_at_ms:
+            raise Unauthenticated("this token has expired")
+        user = await self.store.get_user(record.login)
+        if user is None or user.disabled:
+            raise Unauthenticated("the account of this token is disabled")
+        if now - record.last_used_ms >= self.touch_interval_ms:
+            if await self.store.touch_token(record.id, now, self.touch_interval_ms):
+                record = replace(record, last_used_ms=now)
+        return ResolvedToken(user, record)
+
+    async def list_tokens(self, login: str) -> list[TokenRecord]:
+        """The login's live tokens (neither revoked nor expired), oldest first."""
+        user = await self.get_user(login)
+        now = self._now_ms()
+        return [t for t in await self.store.list_tokens(user.login) if t.is_live(now)]
+
+    async def revoke_token(self, login: str = "", *, token: str = "", token_id: str = "", name: str = "") -> int:
+        """Revoke by the token itself (logout; login may be empty), by id or by name (every
+        token of that name). Returns how many were revoked, 0 when nothing matched. Each
+        revocation is announced as a `token.revoked` event once it is stored."""
+        if sum(bool(x) for x in (token, token_id, name)) != 1:
+            raise Invalid("give exactly one of: the token, its id, or its name")
+        key = (login or "").strip().lower()
+        if token:
+            if not tokens.looks_like_token(token):
+                return 0
+            selector = RevokeSelector(token_sha256=tokens.token_sha256(token))
+            if not key:
+                found = await self.store.get_token_by_hash(selector.token_sha256)
+                if found is None:
+                    return 0
+                key = found.login
+        else:
+            if not key:
+                raise Invalid("a login is required to revoke a token by id or name")
+            selector = RevokeSelector(token_id=token_id, name=name)
+        revoked = await self.store.revoke_tokens(key, selector, self._now_ms())
+        for record in revoked:
+            log.info("revoked token %s (%s) of %s", record.id, record.name, record.login)
+            await self._announce_revoked(record)
+        return len(revoked)
+
+    async def _announce_revoked(self, record: TokenRecord) -> None:
+        if self.bus is None:
+            return
+        event = new_event(record.login, token_revoked=events_pb2.TokenRevoked(token_sha256=record.token_sha256, login=record.login))
+        try:
+            await self.bus.publish(event)
+        except Exception:
+            # The revocation is stored and resolve_token refuses the token from now on; a
+            # lost event only lets a gateway's cached credential live out its short TTL.
+            log.exception("could not publish token.revoked for token %s", record.id)
+
+    @staticmethod
+    def list_scopes() -> list[tuple[str, str]]:
+        return list(scope_rules.SCOPES.items())
+
+
+def _normalize_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    # anaconda-client flattens `--scopes 'a b'`; other callers may not, so split here too.
+    names: list[str] = []
+    for item in scopes or ():
+        for s in item.split():
+            if s not in names:
+                names.append(s)
+    unknown = scope_rules.unknown_scopes(names)
+    if unknown:
+        raise Invalid(f"unknown scope(s): {', '.join(unknown)}; known scopes: {', '.join(scope_rules.SCOPES)}")
+    return tuple(names) or scope_rules.DEFAULT_SCOPES

@@ -1,0 +1,52 @@
+"""pkgcloud.v1.AuthService over gRPC: translate and delegate to AuthCore.
+
+Domain errors propagate; servicekit's server interceptor turns them into status codes.
+"""
+
+from __future__ import annotations
+
+from pkgcloud_protos.v1 import auth_pb2, auth_pb2_grpc
+
+from . import converters
+from .core import AuthCore
+
+
+class AuthServiceServicer(auth_pb2_grpc.AuthServiceServicer):
+    def __init__(self, core: AuthCore):
+        self.core = core
+
+    async def CreateUser(self, request, context):
+        user = await self.core.create_user(request.login, request.email, request.password, request.name)
+        return converters.user_to_pb(user)
+
+    async def GetUser(self, request, context):
+        return converters.user_to_pb(await self.core.get_user(request.login))
+
+    async def CheckPassword(self, request, context):
+        user = await self.core.check_password(request.login, request.password, request.remote_addr)
+        return converters.user_to_pb(user)
+
+    async def CreateToken(self, request, context):
+        token, record = await self.core.create_token(
+            request.login, request.name, list(request.scopes), request.max_age_s,
+            request.hostname, request.remote_addr,
+        )
+        return auth_pb2.CreateTokenResponse(token=token, info=converters.token_to_pb(record))
+
+    async def ResolveToken(self, request, context):
+        return converters.principal_to_pb(await self.core.resolve_token(request.token))
+
+    async def ListTokens(self, request, context):
+        records = await self.core.list_tokens(request.login)
+        return auth_pb2.ListTokensResponse(tokens=[converters.token_to_pb(t) for t in records])
+
+    async def RevokeToken(self, request, context):
+        which = request.WhichOneof("selector")
+        value = getattr(request, which) if which else ""
+        revoked = await self.core.revoke_token(request.login, **({which: value} if which else {}))
+        return auth_pb2.RevokeTokenResponse(revoked=revoked)
+
+    async def ListScopes(self, request, context):
+        return auth_pb2.ListScopesResponse(
+            scopes=[auth_pb2.Scope(name=n, description=d) for n, d in self.core.list_scopes()]
+        )

@@ -1,0 +1,67 @@
+"""The contract every auth-svc store fulfils (SqliteAuthStore, MongoAuthStore).
+
+One store for users and tokens because they live in one database and a token always
+belongs to a user. The store does no validation and no hashing: the core hands it records
+that are already checked, normalised (lowercase logins) and hashed. Times are epoch ms.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from ..records import RevokeSelector, TokenRecord, UserRecord
+
+
+class AuthStore(abc.ABC):
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema / indexes up to date. Idempotent across restarts."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
+
+    # --- users ------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_user(self, user: UserRecord) -> None:
+        """Insert a user. Raises errors.Conflict when the login is taken (the login is
+        already lowercase, so this is the case-insensitive uniqueness rule)."""
+
+    @abc.abstractmethod
+    async def get_user(self, login: str) -> UserRecord | None:
+        """The user with exactly this (lowercase) login, or None."""
+
+    @abc.abstractmethod
+    async def set_password_hash(self, login: str, password_hash: str) -> bool:
+        """Replace a user's hash (rehash on login, password change). False if no such user."""
+
+    @abc.abstractmethod
+    async def set_disabled(self, login: str, disabled: bool) -> bool:
+        """Disable or re-enable an account. False if no such user."""
+
+    # --- tokens -----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_token(self, token: TokenRecord) -> None:
+        """Insert a token. Raises errors.NotFound when its login has no user, and
+        errors.Conflict on a duplicate id or hash (with 256 random bits that never happens
+        in practice)."""
+
+    @abc.abstractmethod
+    async def get_token_by_hash(self, token_sha256: str) -> TokenRecord | None:
+        """The token with this sha256, revoked or expired ones included, or None."""
+
+    @abc.abstractmethod
+    async def list_tokens(self, login: str) -> list[TokenRecord]:
+        """The login's tokens that are not revoked (expired ones included), oldest first."""
+
+    @abc.abstractmethod
+    async def touch_token(self, token_id: str, now_ms: int, min_interval_ms: int) -> bool:
+        """Set last_used_ms = now_ms unless it was set less than min_interval_ms ago, so a
+        busy token costs one write per interval, not one per request. True if written."""
+
+    @abc.abstractmethod
+    async def revoke_tokens(self, login: str, selector: RevokeSelector, now_ms: int) -> list[TokenRecord]:
+        """Mark the login's active tokens matching the selector revoked (revoked_at_ms =
+        now_ms) and return them as they were before. A token revoked already, or belonging
+        to another login, is not matched. Selecting by name revokes every token of that
+        name. An empty list means nothing matched."""

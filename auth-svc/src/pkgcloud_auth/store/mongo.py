@@ -1,0 +1,136 @@
+"""AuthStore on MongoDB (motor; mongomock-motor in tests).
+
+Every write is a single-document operation, so nothing here needs a transaction or a
+replica set. Logins are unique through a unique index on the (lowercase) `login` field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from pkgcloud_servicekit.errors import Conflict, NotFound
+
+from ..records import RevokeSelector, TokenRecord, UserRecord
+from .interfaces import AuthStore
+
+
+def _user_doc(u: UserRecord) -> dict[str, Any]:
+    return {
+        "login": u.login, "email": u.email, "password_hash": u.password_hash,
+        "created_at_ms": u.created_at_ms, "name": u.name, "user_type": u.user_type,
+        "description": u.description, "disabled": u.disabled,
+    }
+
+
+def _user(d: dict[str, Any]) -> UserRecord:
+    return UserRecord(
+        login=d["login"], email=d["email"], password_hash=d["password_hash"],
+        created_at_ms=d["created_at_ms"], name=d.get("name", ""), user_type=d.get("user_type", "user"),
+        description=d.get("description", ""), disabled=bool(d.get("disabled", False)),
+    )
+
+
+def _token_doc(t: TokenRecord) -> dict[str, Any]:
+    return {
+        "_id": t.id, "login": t.login, "token_sha256": t.token_sha256, "name": t.name,
+        "scopes": list(t.scopes), "created_at_ms": t.created_at_ms, "expires_at_ms": t.expires_at_ms,
+        "hostname": t.hostname, "remote_addr": t.remote_addr, "last_used_ms": t.last_used_ms,
+        "revoked_at_ms": t.revoked_at_ms,
+    }
+
+
+def _token(d: dict[str, Any]) -> TokenRecord:
+    return TokenRecord(
+        id=d["_id"], login=d["login"], token_sha256=d["token_sha256"], name=d["name"],
+        scopes=tuple(d.get("scopes") or ()), created_at_ms=d["created_at_ms"],
+        expires_at_ms=d.get("expires_at_ms", 0), hostname=d.get("hostname", ""),
+        remote_addr=d.get("remote_addr", ""), last_used_ms=d.get("last_used_ms", 0),
+        revoked_at_ms=d.get("revoked_at_ms", 0),
+    )
+
+
+class MongoAuthStore(AuthStore):
+    def __init__(self, db: Any):
+        """db: a motor (or mongomock-motor) database, e.g. open_mongo_database(settings, "auth")."""
+        self.db = db
+        self.users = db["users"]
+        self.tokens = db["tokens"]
+
+    async def open(self) -> None:
+        await self.users.create_index([("login", ASCENDING)], unique=True, name="login_unique")
+        await self.tokens.create_index([("token_sha256", ASCENDING)], unique=True, name="token_sha256_unique")
+        await self.tokens.create_index(
+            [("login", ASCENDING), ("revoked_at_ms", ASCENDING), ("created_at_ms", ASCENDING)], name="by_login"
+        )
+
+    async def close(self) -> None:
+        client = getattr(self.db, "client", None)
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
+    async def create_user(self, user: UserRecord) -> None:
+        try:
+            await self.users.insert_one(_user_doc(user))
+        except DuplicateKeyError as e:
+            raise Conflict(f"login {user.login!r} is already taken") from e
+
+    async def get_user(self, login: str) -> UserRecord | None:
+        d = await self.users.find_one({"login": login})
+        return _user(d) if d else None
+
+    async def set_password_hash(self, login: str, password_hash: str) -> bool:
+        r = await self.users.update_one({"login": login}, {"$set": {"password_hash": password_hash}})
+        return r.matched_count > 0
+
+    async def set_disabled(self, login: str, disabled: bool) -> bool:
+        r = await self.users.update_one({"login": login}, {"$set": {"disabled": disabled}})
+        return r.matched_count > 0
+
+    async def create_token(self, token: TokenRecord) -> None:
+        # Users are never deleted, so checking first cannot race with a removal.
+        if await self.users.find_one({"login": token.login}, {"_id": 1}) is None:
+            raise NotFound(f"no user {token.login!r}")
+        try:
+            await self.tokens.insert_one(_token_doc(token))
+        except DuplicateKeyError as e:
+            raise Conflict("token id or hash already exists") from e
+
+    async def get_token_by_hash(self, token_sha256: str) -> TokenRecord | None:
+        d = await self.tokens.find_one({"token_sha256": token_sha256})
+        return _token(d) if d else None
+
+    async def list_tokens(self, login: str) -> list[TokenRecord]:
+        cursor = self.tokens.find({"login": login, "revoked_at_ms": 0}).sort([("created_at_ms", ASCENDING), ("_id", ASCENDING)])
+        return [_token(d) async for d in cursor]
+
+    async def touch_token(self, token_id: str, now_ms: int, min_interval_ms: int) -> bool:
+        r = await self.tokens.update_one(
+            {"_id": token_id, "last_used_ms": {"$lte": now_ms - min_interval_ms}},
+            {"$set": {"last_used_ms": now_ms}},
+        )
+        return r.modified_count > 0
+
+    async def revoke_tokens(self, login: str, selector: RevokeSelector, now_ms: int) -> list[TokenRecord]:
+        if selector.token_sha256:
+            match: dict[str, Any] = {"token_sha256": selector.token_sha256}
+        elif selector.token_id:
+            match = {"_id": selector.token_id}
+        elif selector.name:
+            match = {"name": selector.name}
+        else:
+            return []
+        revoked: list[TokenRecord] = []
+        async for d in self.tokens.find({"login": login, "revoked_at_ms": 0, **match}, {"_id": 1}):
+            # One conditional update per token: only the call that flips revoked_at_ms from 0
+            # reports it, so concurrent revocations publish each token's event once.
+            before = await self.tokens.find_one_and_update(
+                {"_id": d["_id"], "revoked_at_ms": 0},
+                {"$set": {"revoked_at_ms": now_ms}},
+                return_document=ReturnDocument.BEFORE,
+            )
+            if before is not None:
+                revoked.append(_token(before))
+        return revoked

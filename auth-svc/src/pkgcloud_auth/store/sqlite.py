@@ -1,0 +1,158 @@
+"""AuthStore on the embedded SQLite database (servicekit's SqliteDatabase)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from pkgcloud_servicekit.errors import Conflict, NotFound
+from pkgcloud_servicekit.sqlite_db import SqliteDatabase
+
+from ..records import RevokeSelector, TokenRecord, UserRecord
+from .interfaces import AuthStore
+
+MIGRATIONS = [
+    # 1: users and tokens
+    """
+    CREATE TABLE users (
+        login TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        user_type TEXT NOT NULL DEFAULT 'user',
+        description TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        login TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL DEFAULT 0,
+        hostname TEXT NOT NULL DEFAULT '',
+        remote_addr TEXT NOT NULL DEFAULT '',
+        last_used_ms INTEGER NOT NULL DEFAULT 0,
+        revoked_at_ms INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tokens_by_login ON tokens(login, revoked_at_ms, created_at_ms);
+    """,
+]
+
+_USER_COLUMNS = "login, email, password_hash, created_at_ms, name, user_type, description, disabled"
+_TOKEN_COLUMNS = (
+    "id, login, token_sha256, name, scopes, created_at_ms, expires_at_ms, hostname, remote_addr, last_used_ms, revoked_at_ms"
+)
+
+
+def _user(row) -> UserRecord:
+    return UserRecord(
+        login=row["login"], email=row["email"], password_hash=row["password_hash"],
+        created_at_ms=row["created_at_ms"], name=row["name"], user_type=row["user_type"],
+        description=row["description"], disabled=bool(row["disabled"]),
+    )
+
+
+def _token(row) -> TokenRecord:
+    return TokenRecord(
+        id=row["id"], login=row["login"], token_sha256=row["token_sha256"], name=row["name"],
+        scopes=tuple(json.loads(row["scopes"])), created_at_ms=row["created_at_ms"],
+        expires_at_ms=row["expires_at_ms"], hostname=row["hostname"], remote_addr=row["remote_addr"],
+        last_used_ms=row["last_used_ms"], revoked_at_ms=row["revoked_at_ms"],
+    )
+
+
+class SqliteAuthStore(AuthStore):
+    def __init__(self, path: Path | str):
+        self.db = SqliteDatabase(path, MIGRATIONS)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def create_user(self, user: UserRecord) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (user.login, user.email, user.password_hash, user.created_at_ms, user.name,
+                     user.user_type, user.description, int(user.disabled)),
+                )
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f"login {user.login!r} is already taken") from e
+
+    async def get_user(self, login: str) -> UserRecord | None:
+        row = await self.db.fetchone(f"SELECT {_USER_COLUMNS} FROM users WHERE login = ?", (login,))
+        return _user(row) if row else None
+
+    async def set_password_hash(self, login: str, password_hash: str) -> bool:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("UPDATE users SET password_hash = ? WHERE login = ?", (password_hash, login))
+            return cur.rowcount > 0
+
+    async def set_disabled(self, login: str, disabled: bool) -> bool:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("UPDATE users SET disabled = ? WHERE login = ?", (int(disabled), login))
+            return cur.rowcount > 0
+
+    async def create_token(self, token: TokenRecord) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    f"INSERT INTO tokens ({_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (token.id, token.login, token.token_sha256, token.name, json.dumps(list(token.scopes)),
+                     token.created_at_ms, token.expires_at_ms, token.hostname, token.remote_addr,
+                     token.last_used_ms, token.revoked_at_ms),
+                )
+        except sqlite3.IntegrityError as e:
+            if "FOREIGN KEY" in str(e):
+                raise NotFound(f"no user {token.login!r}") from e
+            raise Conflict("token id or hash already exists") from e
+
+    async def get_token_by_hash(self, token_sha256: str) -> TokenRecord | None:
+        row = await self.db.fetchone(f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE token_sha256 = ?", (token_sha256,))
+        return _token(row) if row else None
+
+    async def list_tokens(self, login: str) -> list[TokenRecord]:
+        rows = await self.db.fetchall(
+            f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE login = ? AND revoked_at_ms = 0 ORDER BY created_at_ms, id",
+            (login,),
+        )
+        return [_token(r) for r in rows]
+
+    async def touch_token(self, token_id: str, now_ms: int, min_interval_ms: int) -> bool:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE tokens SET last_used_ms = ? WHERE id = ? AND last_used_ms <= ?",
+                (now_ms, token_id, now_ms - min_interval_ms),
+            )
+            return cur.rowcount > 0
+
+    async def revoke_tokens(self, login: str, selector: RevokeSelector, now_ms: int) -> list[TokenRecord]:
+        if selector.token_sha256:
+            where, arg = "token_sha256 = ?", selector.token_sha256
+        elif selector.token_id:
+            where, arg = "id = ?", selector.token_id
+        elif selector.name:
+            where, arg = "name = ?", selector.name
+        else:
+            return []
+        async with self.db.transaction() as conn:
+            # Read and update inside one BEGIN IMMEDIATE: the returned list is exactly what
+            # this call revoked, even with concurrent revocations.
+            async with conn.execute(
+                f"SELECT {_TOKEN_COLUMNS} FROM tokens WHERE login = ? AND revoked_at_ms = 0 AND {where}",
+                (login, arg),
+            ) as cur:
+                rows = [_token(r) for r in await cur.fetchall()]
+            if rows:
+                await conn.execute(
+                    f"UPDATE tokens SET revoked_at_ms = ? WHERE login = ? AND revoked_at_ms = 0 AND {where}",
+                    (now_ms, login, arg),
+                )
+        return rows

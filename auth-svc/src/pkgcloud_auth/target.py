@@ -1,0 +1,46 @@
+"""How auth-svc starts, alone (`pkgcloud serve --target auth`) or inside `pkgcloud all`."""
+
+from __future__ import annotations
+
+from pkgcloud_protos.v1.auth_pb2_grpc import add_AuthServiceServicer_to_server
+from pkgcloud_servicekit.grpc_plumbing import GrpcServer
+from pkgcloud_servicekit.metrics import start_metrics_server
+from pkgcloud_servicekit.targets import Runtime, Target
+
+from .admin import add_commands
+from .core import AuthCore
+from .servicer import AuthServiceServicer
+from .store import AuthStore, make_auth_store
+
+
+class AuthComponent:
+    def __init__(self, server: GrpcServer, store: AuthStore, core: AuthCore):
+        self.server = server
+        self.store = store
+        self.core = core
+
+    async def stop(self) -> None:
+        try:
+            await self.server.stop()
+        finally:
+            await self.store.close()
+
+
+async def start(runtime: Runtime) -> AuthComponent:
+    store = make_auth_store(runtime.settings)
+    await store.open()
+    try:
+        core = AuthCore(store, runtime.bus)
+        server = GrpcServer(
+            runtime.listen_address("auth"),
+            [(add_AuthServiceServicer_to_server, AuthServiceServicer(core), "pkgcloud.v1.AuthService")],
+        )
+        await server.start()
+    except BaseException:
+        await store.close()
+        raise
+    start_metrics_server(runtime.metrics_port("auth"))
+    return AuthComponent(server, store, core)
+
+
+TARGET = Target(name="auth", start=start, add_commands=add_commands)
