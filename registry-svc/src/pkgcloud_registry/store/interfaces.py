@@ -1,0 +1,215 @@
+"""The registry store contract. Implementations: SqliteRegistryStore, MongoRegistryStore.
+
+Every write that must be announced takes the event(s) to store with it, and stores them
+atomically with the change (the transactional outbox): either both are there or neither.
+Writes that depend on what is stored (deleting a package announces the files it had) take a
+callback that builds the events from the rows actually removed, inside that atomic write.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pkgcloud_protos.v1 import events_pb2
+
+
+@dataclass(frozen=True)
+class PackageRecord:
+    owner: str
+    name: str
+    public: bool = True
+    summary: str = ""
+    license: str = ""
+    package_types: tuple[str, ...] = ()
+    public_attrs: dict[str, Any] = field(default_factory=dict)
+    created_at_ms: int = 0
+    modified_at_ms: int = 0
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    owner: str
+    package: str
+    version: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+    created_at_ms: int = 0
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    owner: str
+    package: str
+    version: str
+    basename: str
+    type: str
+    sha256: str
+    size: int
+    md5: str
+    blob_key: str
+    subdir: str = ""
+    labels: tuple[str, ...] = ("main",)
+    blake2_256: str = ""
+    attrs_json: str = "{}"
+    dependencies_json: str = ""
+    description: str = ""
+    upload_time_ms: int = 0
+    download_count: int = 0
+
+    def with_(self, **changes: Any) -> "StoredFile":
+        return replace(self, **changes)
+
+
+STAGE_OPEN = "staged"
+STAGE_COMMITTED = "committed"
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    dist_id: str
+    owner: str
+    package: str
+    version: str
+    basename: str
+    upload_key: str
+    distribution_type: str
+    sha256: str
+    labels: tuple[str, ...]
+    expires_at_ms: int
+    description: str = ""
+    attrs_json: str = "{}"
+    dependencies_json: str = ""
+    created_at_ms: int = 0
+    state: str = STAGE_OPEN
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An outbox entry not yet confirmed published; `token` is the store's own handle."""
+
+    event_id: str
+    payload: bytes  # events.encode(Event)
+    token: Any = None
+
+
+PackageRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[events_pb2.Event]]
+FilesRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[events_pb2.Event]]
+
+
+class RegistryStore(abc.ABC):
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and create the schema / indexes."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    # --- packages -------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_package(self, pkg: PackageRecord) -> PackageRecord:
+        """Insert; raises Conflict when owner/name exists."""
+
+    @abc.abstractmethod
+    async def get_package(self, owner: str, name: str) -> PackageRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_packages(self, owner: str) -> list[PackageRecord]:
+        """The owner's packages ordered by name."""
+
+    @abc.abstractmethod
+    async def update_package(self, owner: str, name: str, **changes: Any) -> PackageRecord | None:
+        """Set the given PackageRecord fields (not owner/name/created_at_ms); None if absent."""
+
+    @abc.abstractmethod
+    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents) -> list[StoredFile] | None:
+        """Remove the package, its releases and files, storing make_events(package, files)
+        atomically with the removal. Returns the removed files; None if absent."""
+
+    # --- releases -------------------------------------------------------------------
+    @abc.abstractmethod
+    async def create_release(self, rel: ReleaseRecord) -> ReleaseRecord:
+        """Insert; raises NotFound without the package, Conflict when the version exists."""
+
+    @abc.abstractmethod
+    async def get_release(self, owner: str, package: str, version: str) -> ReleaseRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_releases(self, owner: str, package: str) -> list[ReleaseRecord]:
+        """Oldest first."""
+
+    @abc.abstractmethod
+    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any]) -> ReleaseRecord | None:
+        """Replace the release attrs; None if absent."""
+
+    @abc.abstractmethod
+    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents) -> list[StoredFile] | None:
+        """Remove the release and its files, storing make_events(package, files) with the
+        removal (on MongoDB, each file's event goes with that file's removal). Returns the
+        removed files; None if absent."""
+
+    # --- files ----------------------------------------------------------------------
+    @abc.abstractmethod
+    async def get_file(self, owner: str, package: str, version: str, basename: str) -> StoredFile | None: ...
+
+    @abc.abstractmethod
+    async def list_files(self, owner: str, package: str, version: str | None = None) -> list[StoredFile]:
+        """Files of the package (or of one release), by upload time."""
+
+    @abc.abstractmethod
+    async def add_file(
+        self,
+        file: StoredFile,
+        event: events_pb2.Event,
+        *,
+        package_type: str,
+        modified_at_ms: int,
+        commit_dist_id: str | None = None,
+    ) -> StoredFile:
+        """Record a committed file and its event; add package_type to the package's types,
+        set its modified time and mark the staged upload committed. Raises Conflict when the
+        basename is taken, NotFound when the release is gone."""
+
+    @abc.abstractmethod
+    async def delete_file(
+        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event]
+    ) -> StoredFile | None:
+        """Remove one file with its event; None if absent."""
+
+    @abc.abstractmethod
+    async def increment_downloads(self, owner: str, package: str, version: str, basename: str) -> StoredFile | None:
+        """Count one download; the record after counting, None if absent."""
+
+    @abc.abstractmethod
+    async def sha256_in_use(self, sha256: str) -> bool:
+        """Whether any live file still references these bytes."""
+
+    # --- staged uploads -------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_stage(self, stage: StagedUpload) -> None: ...
+
+    @abc.abstractmethod
+    async def get_stage(self, dist_id: str) -> StagedUpload | None: ...
+
+    @abc.abstractmethod
+    async def get_stage_by_key(self, upload_key: str) -> StagedUpload | None: ...
+
+    @abc.abstractmethod
+    async def mark_stage_committed(self, dist_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def expired_stages(self, now_ms: int, limit: int = 100) -> list[StagedUpload]:
+        """Stages past their expiry, committed or not."""
+
+    @abc.abstractmethod
+    async def delete_stage(self, dist_id: str) -> None: ...
+
+    # --- outbox ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def pending_events(self, limit: int = 100) -> list[PendingEvent]:
+        """Unsent events, oldest first."""
+
+    @abc.abstractmethod
+    async def mark_sent(self, events: Sequence[PendingEvent]) -> None:
+        """Forget these events (confirmed published)."""

@@ -1,0 +1,354 @@
+"""MongoRegistryStore: production metadata on MongoDB (motor), without transactions.
+
+The outbox is embedded (reference/outbox-and-stores.md, pattern b): every announced change is
+one single-document write that also pushes the pending event onto that document's `outbox`
+array, so it is atomic on a standalone server and on mongomock alike. A removed file or
+package becomes a tombstone (`live: false`) until the relay has published its events, then
+the relay deletes it. Unique indexes are partial on `live: true`, so a name is free again as
+soon as its tombstone is written.
+
+Events of different documents are ordered by `at`, a per-process increasing nanosecond
+stamp; MongoDB offers no global commit order without transactions.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit.errors import Conflict, NotFound
+from pkgcloud_servicekit.events import encode
+
+from .interfaces import (
+    STAGE_COMMITTED,
+    FilesRemovalEvents,
+    PackageRecord,
+    PackageRemovalEvents,
+    PendingEvent,
+    RegistryStore,
+    ReleaseRecord,
+    StagedUpload,
+    StoredFile,
+)
+
+_LIVE = {"live": True}
+_OUTBOX_COLLECTIONS = ("files", "packages")
+_last_at = 0
+
+
+def _next_at() -> int:
+    global _last_at
+    _last_at = max(time.time_ns(), _last_at + 1)
+    return _last_at
+
+
+def _outbox_push(events: Sequence[events_pb2.Event]) -> tuple[dict, dict]:
+    """($push, $min) parts of an update that queues these events on the document."""
+    entries = [{"event_id": ev.id, "type": ev.type, "at": _next_at(), "data": encode(ev)} for ev in events]
+    return {"outbox": {"$each": entries}}, {"outbox_at": entries[0]["at"]} if entries else {}
+
+
+def _only(cls: type, doc: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in doc.items() if k in names}
+
+
+def _pkg(doc: dict[str, Any]) -> PackageRecord:
+    d = _only(PackageRecord, doc)
+    d["package_types"] = tuple(d.get("package_types", ()))
+    return PackageRecord(**d)
+
+
+def _rel(doc: dict[str, Any]) -> ReleaseRecord:
+    return ReleaseRecord(**_only(ReleaseRecord, doc))
+
+
+def _file(doc: dict[str, Any]) -> StoredFile:
+    d = _only(StoredFile, doc)
+    d["labels"] = tuple(d.get("labels", ()))
+    return StoredFile(**d)
+
+
+def _stage(doc: dict[str, Any]) -> StagedUpload:
+    d = _only(StagedUpload, doc)
+    d["labels"] = tuple(d.get("labels", ()))
+    return StagedUpload(**d)
+
+
+def _doc(record: Any) -> dict[str, Any]:
+    d = asdict(record)
+    for k, v in d.items():
+        if isinstance(v, tuple):
+            d[k] = list(v)
+    return d
+
+
+class MongoRegistryStore(RegistryStore):
+    def __init__(self, database: Any):
+        """database: a motor (or mongomock-motor) database, see open_mongo_database."""
+        self.db = database
+        self.packages = database["packages"]
+        self.releases = database["releases"]
+        self.files = database["files"]
+        self.stages = database["staged_uploads"]
+
+    async def open(self) -> None:
+        await self.packages.create_index(
+            [("owner", ASCENDING), ("name", ASCENDING)], unique=True, name="owner_name_live", partialFilterExpression=_LIVE
+        )
+        await self.releases.create_index([("package_id", ASCENDING), ("version", ASCENDING)], unique=True, name="package_version")
+        await self.releases.create_index([("owner", ASCENDING), ("package", ASCENDING), ("version", ASCENDING)], name="ref")
+        await self.files.create_index(
+            [("owner", ASCENDING), ("package", ASCENDING), ("version", ASCENDING), ("basename", ASCENDING)],
+            unique=True, name="ref_live", partialFilterExpression=_LIVE,
+        )
+        await self.files.create_index([("package_id", ASCENDING)], name="package_id")
+        await self.files.create_index([("sha256", ASCENDING)], name="sha256")
+        await self.stages.create_index([("upload_key", ASCENDING)], unique=True, name="upload_key")
+        await self.stages.create_index([("expires_at_ms", ASCENDING)], name="expiry")
+        for name in _OUTBOX_COLLECTIONS:
+            await self.db[name].create_index([("has_outbox", ASCENDING), ("outbox_at", ASCENDING)], name="pending", sparse=True)
+
+    async def close(self) -> None:
+        return None  # the client belongs to whoever opened the database
+
+    # --- packages -------------------------------------------------------------------
+    async def _live_package(self, owner: str, name: str) -> dict[str, Any] | None:
+        return await self.packages.find_one({"owner": owner, "name": name, "live": True})
+
+    async def create_package(self, pkg: PackageRecord) -> PackageRecord:
+        # Leftovers of an earlier package of that name whose removal was interrupted.
+        async for dead in self.packages.find({"owner": pkg.owner, "name": pkg.name, "live": False}, {"_id": 1}):
+            await self._purge_contents(dead["_id"])
+        doc = {"_id": uuid.uuid4().hex, **_doc(pkg), "live": True, "outbox": []}
+        try:
+            await self.packages.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict(f"package {pkg.owner}/{pkg.name} already exists") from None
+        return pkg
+
+    async def get_package(self, owner: str, name: str) -> PackageRecord | None:
+        doc = await self._live_package(owner, name)
+        return _pkg(doc) if doc else None
+
+    async def list_packages(self, owner: str) -> list[PackageRecord]:
+        return [_pkg(d) async for d in self.packages.find({"owner": owner, "live": True}).sort("name", ASCENDING)]
+
+    async def update_package(self, owner: str, name: str, **changes: Any) -> PackageRecord | None:
+        allowed = {"public", "summary", "license", "package_types", "public_attrs", "modified_at_ms"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise TypeError(f"cannot update {sorted(unknown)}")
+        sets = {k: list(v) if k == "package_types" else v for k, v in changes.items()}
+        if not sets:
+            doc = await self._live_package(owner, name)
+        else:
+            doc = await self.packages.find_one_and_update(
+                {"owner": owner, "name": name, "live": True}, {"$set": sets}, return_document=ReturnDocument.AFTER
+            )
+        return _pkg(doc) if doc else None
+
+    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents) -> list[StoredFile] | None:
+        doc = await self._live_package(owner, name)
+        if doc is None:
+            return None
+        files = [_file(d) async for d in self.files.find({"package_id": doc["_id"], "live": True}).sort("upload_time_ms", ASCENDING)]
+        push, first = _outbox_push(make_events(_pkg(doc), files))
+        update: dict[str, Any] = {"$set": {"live": False, "has_outbox": bool(first)}, "$push": push}
+        if first:
+            update["$min"] = first
+        res = await self.packages.update_one({"_id": doc["_id"], "live": True}, update)
+        if res.matched_count == 0:
+            return None
+        await self._purge_contents(doc["_id"])
+        return files
+
+    async def _purge_contents(self, package_id: str) -> None:
+        """Drop a removed package's releases and files; files whose own events are still
+        pending become tombstones that the relay deletes once they are published."""
+        await self.releases.delete_many({"package_id": package_id})
+        await self.files.delete_many({"package_id": package_id, "has_outbox": {"$ne": True}})
+        await self.files.update_many({"package_id": package_id}, {"$set": {"live": False}})
+
+    # --- releases -------------------------------------------------------------------
+    async def create_release(self, rel: ReleaseRecord) -> ReleaseRecord:
+        pkg = await self._live_package(rel.owner, rel.package)
+        if pkg is None:
+            raise NotFound("Package not found")
+        try:
+            await self.releases.insert_one({"_id": uuid.uuid4().hex, "package_id": pkg["_id"], **_doc(rel)})
+        except DuplicateKeyError:
+            raise Conflict(f"release {rel.owner}/{rel.package}/{rel.version} already exists") from None
+        return rel
+
+    async def _release_doc(self, owner: str, package: str, version: str) -> tuple[dict, dict] | None:
+        pkg = await self._live_package(owner, package)
+        if pkg is None:
+            return None
+        rel = await self.releases.find_one({"package_id": pkg["_id"], "version": version})
+        return (pkg, rel) if rel else None
+
+    async def get_release(self, owner: str, package: str, version: str) -> ReleaseRecord | None:
+        found = await self._release_doc(owner, package, version)
+        return _rel(found[1]) if found else None
+
+    async def list_releases(self, owner: str, package: str) -> list[ReleaseRecord]:
+        pkg = await self._live_package(owner, package)
+        if pkg is None:
+            return []
+        cursor = self.releases.find({"package_id": pkg["_id"]}).sort([("created_at_ms", ASCENDING), ("_id", ASCENDING)])
+        return [_rel(d) async for d in cursor]
+
+    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any]) -> ReleaseRecord | None:
+        found = await self._release_doc(owner, package, version)
+        if found is None:
+            return None
+        doc = await self.releases.find_one_and_update(
+            {"_id": found[1]["_id"]}, {"$set": {"attrs": attrs}}, return_document=ReturnDocument.AFTER
+        )
+        return _rel(doc) if doc else None
+
+    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents) -> list[StoredFile] | None:
+        found = await self._release_doc(owner, package, version)
+        if found is None:
+            return None
+        pkg, rel = found
+        docs = [d async for d in self.files.find({"package_id": pkg["_id"], "version": version, "live": True}).sort("upload_time_ms", ASCENDING)]
+        files = [_file(d) for d in docs]
+        events = list(make_events(_pkg(pkg), files))
+        if len(events) != len(files):
+            raise ValueError("MongoRegistryStore.delete_release needs exactly one event per file")
+        removed = []
+        # One document per file: each file's tombstone and its event are one atomic write.
+        for d, f, ev in zip(docs, files, events):
+            if await self._tombstone_file(d["_id"], ev):
+                removed.append(f)
+        await self.releases.delete_one({"_id": rel["_id"]})
+        return removed
+
+    async def _tombstone_file(self, file_id: str, event: events_pb2.Event) -> bool:
+        push, first = _outbox_push([event])
+        res = await self.files.update_one(
+            {"_id": file_id, "live": True}, {"$set": {"live": False, "has_outbox": True}, "$push": push, "$min": first}
+        )
+        return res.matched_count == 1
+
+    # --- files ----------------------------------------------------------------------
+    def _file_filter(self, owner: str, package: str, version: str, basename: str) -> dict[str, Any]:
+        return {"owner": owner, "package": package, "version": version, "basename": basename, "live": True}
+
+    async def get_file(self, owner: str, package: str, version: str, basename: str) -> StoredFile | None:
+        doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
+        return _file(doc) if doc else None
+
+    async def list_files(self, owner: str, package: str, version: str | None = None) -> list[StoredFile]:
+        q: dict[str, Any] = {"owner": owner, "package": package, "live": True}
+        if version is not None:
+            q["version"] = version
+        return [_file(d) async for d in self.files.find(q).sort([("upload_time_ms", ASCENDING), ("_id", ASCENDING)])]
+
+    async def add_file(
+        self, file: StoredFile, event: events_pb2.Event, *, package_type: str, modified_at_ms: int, commit_dist_id: str | None = None
+    ) -> StoredFile:
+        found = await self._release_doc(file.owner, file.package, file.version)
+        if found is None:
+            raise NotFound("Release not found")
+        pkg, _rel_doc = found
+        push, first = _outbox_push([event])
+        doc = {
+            "_id": uuid.uuid4().hex, "package_id": pkg["_id"], **_doc(file), "live": True,
+            "outbox": push["outbox"]["$each"], "has_outbox": True, **first,
+        }
+        try:
+            await self.files.insert_one(doc)  # the file and its file.committed event: one write
+        except DuplicateKeyError:
+            raise Conflict(f"file {file.basename} already exists for package {file.package} version {file.version}") from None
+        # Derived state, idempotent: a crash here leaves a committed file and its event,
+        # and a retried commit of the same bytes completes the rest.
+        pkg_update: dict[str, Any] = {"$set": {"modified_at_ms": modified_at_ms}}
+        if package_type:
+            pkg_update["$addToSet"] = {"package_types": package_type}
+        await self.packages.update_one({"_id": pkg["_id"]}, pkg_update)
+        if commit_dist_id:
+            await self.mark_stage_committed(commit_dist_id)
+        return file
+
+    async def delete_file(
+        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event]
+    ) -> StoredFile | None:
+        doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
+        if doc is None:
+            return None
+        pkg = await self.packages.find_one({"_id": doc["package_id"]})
+        f = _file(doc)
+        if pkg is None or not await self._tombstone_file(doc["_id"], make_event(_pkg(pkg), f)):
+            return None
+        return f
+
+    async def increment_downloads(self, owner: str, package: str, version: str, basename: str) -> StoredFile | None:
+        doc = await self.files.find_one_and_update(
+            self._file_filter(owner, package, version, basename), {"$inc": {"download_count": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return _file(doc) if doc else None
+
+    async def sha256_in_use(self, sha256: str) -> bool:
+        return await self.files.find_one({"sha256": sha256, "live": True}, {"_id": 1}) is not None
+
+    # --- staged uploads -------------------------------------------------------------
+    async def put_stage(self, stage: StagedUpload) -> None:
+        await self.stages.insert_one({"_id": stage.dist_id, **_doc(stage)})
+
+    async def get_stage(self, dist_id: str) -> StagedUpload | None:
+        doc = await self.stages.find_one({"_id": dist_id})
+        return _stage(doc) if doc else None
+
+    async def get_stage_by_key(self, upload_key: str) -> StagedUpload | None:
+        doc = await self.stages.find_one({"upload_key": upload_key})
+        return _stage(doc) if doc else None
+
+    async def mark_stage_committed(self, dist_id: str) -> None:
+        await self.stages.update_one({"_id": dist_id}, {"$set": {"state": STAGE_COMMITTED}})
+
+    async def expired_stages(self, now_ms: int, limit: int = 100) -> list[StagedUpload]:
+        cursor = self.stages.find({"expires_at_ms": {"$lt": now_ms}}).sort("expires_at_ms", ASCENDING).limit(limit)
+        return [_stage(d) async for d in cursor]
+
+    async def delete_stage(self, dist_id: str) -> None:
+        await self.stages.delete_one({"_id": dist_id})
+
+    # --- outbox ---------------------------------------------------------------------
+    async def pending_events(self, limit: int = 100) -> list[PendingEvent]:
+        entries: list[tuple[int, PendingEvent]] = []
+        for name in _OUTBOX_COLLECTIONS:
+            cursor = self.db[name].find({"has_outbox": True}, {"outbox": 1}).sort("outbox_at", ASCENDING).limit(limit)
+            async for doc in cursor:
+                for e in doc.get("outbox", []):
+                    entries.append((e["at"], PendingEvent(event_id=e["event_id"], payload=bytes(e["data"]), token=(name, doc["_id"]))))
+        entries.sort(key=lambda x: x[0])
+        return [e for _, e in entries[:limit]]
+
+    async def mark_sent(self, events: Sequence[PendingEvent]) -> None:
+        by_doc: dict[tuple[str, str], list[str]] = {}
+        for e in events:
+            by_doc.setdefault(e.token, []).append(e.event_id)
+        for (name, doc_id), ids in by_doc.items():
+            coll = self.db[name]
+            # $pull by id keeps events appended after the batch was read.
+            await coll.update_one({"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}})
+            await coll.update_one({"_id": doc_id, "outbox": {"$size": 0}}, {"$unset": {"has_outbox": "", "outbox_at": ""}})
+            if name == "packages":
+                dead = await coll.find_one({"_id": doc_id, "live": False, "outbox": {"$size": 0}}, {"_id": 1})
+                if dead:
+                    await self._purge_contents(doc_id)  # again, in case the remover crashed midway
+            await coll.delete_one({"_id": doc_id, "live": False, "outbox": {"$size": 0}})
+
+    # for tests and the admin: the pending event ids
+    async def outbox_rows(self) -> list[dict[str, Any]]:
+        return [{"event_id": e.event_id, "sent_at_ms": None} for e in await self.pending_events(10_000)]

@@ -1,0 +1,58 @@
+"""How registry-svc starts, alone or inside `pkgcloud all`."""
+
+from __future__ import annotations
+
+import logging
+
+from pkgcloud_protos.v1 import registry_pb2_grpc
+from pkgcloud_servicekit.grpc_plumbing import GrpcServer
+from pkgcloud_servicekit.metrics import start_metrics_server
+from pkgcloud_servicekit.targets import Runtime, Target
+
+from .core import RegistryCore, StageJanitor
+from .outbox import OutboxRelay
+from .servicer import SERVICE_NAME, RegistryServicer
+from .store import RegistryStore, make_registry_store
+
+log = logging.getLogger(__name__)
+
+
+class RegistryComponent:
+    def __init__(self, store: RegistryStore, relay: OutboxRelay, janitor: StageJanitor, server: GrpcServer | None):
+        self.store = store
+        self.relay = relay
+        self.janitor = janitor
+        self.server = server
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+        await self.janitor.stop()
+        await self.relay.stop()
+        await self.store.close()
+
+
+async def start(runtime: Runtime) -> RegistryComponent:
+    settings = runtime.settings
+    store = make_registry_store(settings)
+    await store.open()
+    relay = OutboxRelay(store, runtime.bus, settings.outbox_poll_s)
+    core = RegistryCore(store, runtime.blobs, settings, on_commit=relay.wake)
+    janitor = StageJanitor(core, interval_s=max(1.0, min(60.0, settings.stage_ttl_s / 4)))
+    server: GrpcServer | None = None
+    try:
+        server = GrpcServer(
+            runtime.listen_address("registry"),
+            [(registry_pb2_grpc.add_RegistryServiceServicer_to_server, RegistryServicer(core), SERVICE_NAME)],
+        )
+        await relay.start()
+        await janitor.start()
+        await server.start()
+        start_metrics_server(runtime.metrics_port("registry"))
+    except BaseException:
+        await RegistryComponent(store, relay, janitor, server).stop()
+        raise
+    return RegistryComponent(store, relay, janitor, server)
+
+
+TARGET = Target(name="registry", start=start)
