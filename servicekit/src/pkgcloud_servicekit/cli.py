@@ -10,7 +10,9 @@ from .logs import setup_logging
 from .settings import Settings
 from .targets import SERVICES, Suite, discover_targets, run_forever
 
-ALL_TARGETS = [*SERVICES, "gateway"]
+# Consumers start before the registry whose relay feeds them and stop after it, so no event
+# is published in-process while its consumers are already gone.
+ALL_TARGETS = ["auth", "index", "render", "registry", "gateway"]
 
 
 def _banner(settings: Settings) -> None:
