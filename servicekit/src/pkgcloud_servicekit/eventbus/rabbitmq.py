@@ -1,0 +1,280 @@
+"""RabbitMQEventBus: events on a durable topic exchange, one durable queue per consumer.
+
+Topology per consumer name C (prefix P):
+  P.C        durable queue bound to the exchange with C's routing keys; every process
+             subscribing as C consumes from it (competing consumers)
+  P.C.retry  durable queue without consumers; a failed delivery is republished here with a
+             per-message TTL, and RabbitMQ dead-letters it back to P.C when the TTL expires
+             (a delayed retry that blocks neither the consumer nor the events behind it)
+  P.C.dead   durable queue where an event is parked after max_attempts failed deliveries
+
+An attempt counter travels in a message header. A failed message is republished (with
+publisher confirms) before the original is acked, so a crash in between duplicates it at
+worst; consumers are idempotent by event id. connect_robust reconnects after a broker
+restart or a dropped connection and re-declares exchanges, queues, bindings and consumers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+
+from pkgcloud_protos.v1 import events_pb2
+
+from ..events import decode, encode
+from .interfaces import EventBus, Handler
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-pkgcloud-attempts"
+ERROR_HEADER = "x-pkgcloud-last-error"
+CONTENT_TYPE = "application/x-protobuf; messageType=pkgcloud.v1.Event"
+
+
+def queue_names(queue_prefix: str, consumer: str) -> tuple[str, str, str]:
+    """(main, retry, dead) queue names of a consumer."""
+    main = f"{queue_prefix}.{consumer}"
+    return main, f"{main}.retry", f"{main}.dead"
+
+
+class RabbitMQEventBus(EventBus):
+    def __init__(
+        self,
+        url: str,
+        exchange: str = "pkgcloud.events",
+        queue_prefix: str = "pkgcloud",
+        max_attempts: int = 5,
+        *,
+        prefetch: int = 16,
+        retry_delay_s: float = 1.0,
+        max_retry_delay_s: float = 30.0,
+        reconnect_interval_s: float = 2.0,
+        publish_timeout_s: float = 10.0,
+        connection_name: str | None = None,
+    ):
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.url = url
+        self.exchange_name = exchange
+        self.queue_prefix = queue_prefix
+        self.max_attempts = max_attempts
+        self.prefetch = prefetch
+        self.retry_delay_s = retry_delay_s
+        self.max_retry_delay_s = max_retry_delay_s
+        self.reconnect_interval_s = reconnect_interval_s
+        self.publish_timeout_s = publish_timeout_s
+        # Shown in the management UI / rabbitmqctl; lets an operator (or a test) find and
+        # close exactly this process's connection.
+        self.connection_name = connection_name or f"pkgcloud {socket.gethostname()} pid={os.getpid()} {uuid.uuid4().hex[:8]}"
+        self.consumers: set[str] = set()
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._consume_channel: AbstractChannel | None = None
+        self._subscriptions: list[_Subscription] = []
+        self._start_lock = asyncio.Lock()
+        self._closed = False
+        #: times the robust connection came back after losing the broker
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if self._closed:
+                raise RuntimeError("event bus is closed")
+            if self._connection is not None:
+                return
+            conn = await aio_pika.connect_robust(
+                self.url,
+                reconnect_interval=self.reconnect_interval_s,
+                client_properties={"connection_name": self.connection_name},
+            )
+            conn.reconnect_callbacks.add(self._on_reconnect)
+            try:
+                self._publish_channel = await conn.channel(publisher_confirms=True)
+                self._exchange = await self._declare_exchange(self._publish_channel)
+                # Consumers get their own channel: its prefetch limit and a slow handler do not
+                # touch publishing, and the retry/dead republishes are confirmed on it too.
+                self._consume_channel = await conn.channel(publisher_confirms=True)
+                await self._consume_channel.set_qos(prefetch_count=self.prefetch)
+            except BaseException:
+                await conn.close()
+                raise
+            self._connection = conn
+
+    def _on_reconnect(self, *_: object) -> None:
+        self.reconnects += 1
+        log.warning("reconnected to RabbitMQ (%s); topology and consumers restored", self.connection_name)
+
+    async def _declare_exchange(self, channel: AbstractChannel) -> AbstractExchange:
+        return await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+    async def close(self) -> None:
+        self._closed = True
+        conn, self._connection = self._connection, None
+        if conn is None:
+            return
+        # Stop deliveries first, then let handlers that are running finish (and ack or
+        # republish on the still-open channel); anything unacked is redelivered anyway.
+        for sub in self._subscriptions:
+            await sub.cancel()
+        for sub in self._subscriptions:
+            await sub.drain()
+        self._subscriptions.clear()
+        self._exchange = self._publish_channel = self._consume_channel = None
+        await conn.close()
+
+    async def publish(self, event: events_pb2.Event) -> None:
+        if self._exchange is None:
+            await self.start()
+        assert self._exchange is not None
+        if not event.type:
+            raise ValueError("event has no type (routing key)")
+        message = aio_pika.Message(
+            encode(event),
+            message_id=event.id,
+            type=event.type,
+            content_type=CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        # Confirmed publish (the channel has publisher confirms): returns once the broker has
+        # the message, raises otherwise. mandatory=False: an event nobody subscribes to yet
+        # is not an error.
+        await self._exchange.publish(message, routing_key=event.type, mandatory=False, timeout=self.publish_timeout_s)
+
+    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
+        if not consumer or "/" in consumer:
+            raise ValueError(f"bad consumer name {consumer!r}")
+        if not routing_keys:
+            raise ValueError("subscribe needs at least one routing key")
+        await self.start()
+        assert self._consume_channel is not None
+        ch = self._consume_channel
+        main, retry, dead = queue_names(self.queue_prefix, consumer)
+        # Declared on the consuming channel too, so a robust reconnect re-creates the
+        # exchange before re-binding the queue to it.
+        exchange = await self._declare_exchange(ch)
+        await ch.declare_queue(dead, durable=True)
+        await ch.declare_queue(retry, durable=True, arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": main})
+        queue = await ch.declare_queue(main, durable=True)
+        for key in routing_keys:
+            await queue.bind(exchange, key)
+        sub = _Subscription(self, consumer, handler, queue, retry, dead)
+        await sub.start()
+        self._subscriptions.append(sub)
+        self.consumers.add(consumer)
+
+    def _retry_delay(self, attempt: int) -> float:
+        return min(self.retry_delay_s * 2 ** (attempt - 1), self.max_retry_delay_s)
+
+
+class _Subscription:
+    """One consumer on a consumer's queue; handles its deliveries one at a time (in order)."""
+
+    def __init__(self, bus: RabbitMQEventBus, consumer: str, handler: Handler, queue: AbstractQueue, retry: str, dead: str):
+        self.bus = bus
+        self.consumer = consumer
+        self.handler = handler
+        self.queue = queue
+        self.retry_queue = retry
+        self.dead_queue = dead
+        self.tag: str | None = None
+        # aio-pika runs each delivery in its own task; a lock keeps one handler call at a
+        # time so events are handled in queue order while prefetch keeps the next ones ready.
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.tag = await self.queue.consume(self._on_message)
+
+    async def cancel(self) -> None:
+        if self.tag is None:
+            return
+        try:
+            await self.queue.cancel(self.tag)
+        except Exception:  # noqa: BLE001 -- a closed channel has no consumers anyway
+            log.debug("cancelling consumer %s failed", self.consumer, exc_info=True)
+        self.tag = None
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self._lock.acquire(), timeout)
+        except asyncio.TimeoutError:
+            log.warning("consumer %s: a handler was still running at close", self.consumer)
+            return
+        self._lock.release()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        async with self._lock:
+            if self.tag is None:
+                # Cancelled while waiting for the lock: leave it to another consumer.
+                await _settle(message.nack(requeue=True))
+                return
+            try:
+                await self._handle(message)
+            except Exception:  # noqa: BLE001
+                # Most likely the channel went away mid-way: the unacked message will be
+                # redelivered after the reconnect.
+                log.warning("consumer %s: could not settle message %s", self.consumer, message.message_id, exc_info=True)
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
+        try:
+            event = decode(message.body)
+        except Exception as exc:  # noqa: BLE001
+            # Retrying cannot fix bytes that do not parse.
+            await self._park(message, headers, attempt, f"undecodable: {exc!r}")
+            return
+        try:
+            await self.handler(event)
+        except Exception as exc:  # noqa: BLE001 -- any handler failure means retry
+            if attempt >= self.bus.max_attempts:
+                log.error(
+                    "event %s (%s) dead-lettered for consumer %s after %d attempts: %r",
+                    event.id, event.type, self.consumer, attempt, exc,
+                )
+                await self._park(message, headers, attempt, repr(exc))
+            else:
+                log.warning(
+                    "consumer %s failed on event %s (%s), attempt %d/%d: %r",
+                    self.consumer, event.id, event.type, attempt, self.bus.max_attempts, exc,
+                )
+                await self._republish(message, headers, attempt, repr(exc), self.retry_queue, self.bus._retry_delay(attempt))
+            return
+        await message.ack()
+
+    async def _park(self, message: AbstractIncomingMessage, headers: dict, attempt: int, error: str) -> None:
+        await self._republish(message, headers, attempt, error, self.dead_queue, None)
+
+    async def _republish(
+        self, message: AbstractIncomingMessage, headers: dict, attempt: int, error: str, queue: str, delay_s: float | None
+    ) -> None:
+        headers = {k: v for k, v in headers.items() if k != "x-death"}
+        headers[ATTEMPTS_HEADER] = attempt
+        headers[ERROR_HEADER] = error[:1000]
+        copy = aio_pika.Message(
+            message.body,
+            headers=headers,
+            message_id=message.message_id,
+            type=message.type,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=delay_s,
+        )
+        channel = self.bus._consume_channel
+        assert channel is not None
+        # Confirmed (the consuming channel has publisher confirms) before the ack below.
+        await channel.default_exchange.publish(copy, routing_key=queue, timeout=self.bus.publish_timeout_s)
+        await message.ack()
+
+
+async def _settle(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:  # noqa: BLE001
+        log.debug("settling a message failed", exc_info=True)
