@@ -27,7 +27,7 @@ clients: $(UV)
 	$(PYTHON) tests/clients/install.py
 
 test: install clients
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
 
 protos: $(UV)
 	$(UV) run --frozen --all-packages --python $(PYTHON) python -m pkgcloud_servicekit.protogen

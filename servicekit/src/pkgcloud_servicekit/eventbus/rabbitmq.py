@@ -96,7 +96,7 @@ class RabbitMQEventBus(EventBus):
             )
             conn.reconnect_callbacks.add(self._on_reconnect)
             try:
-                self._publish_channel = await conn.channel(publisher_confirms=True)
+                self._publish_channel = await conn.channel(publisher_confirms=True, on_return_raises=True)
                 self._exchange = await self._declare_exchange(self._publish_channel)
                 # Consumers get their own channel: its prefetch limit and a slow handler do not
                 # touch publishing, and the retry/dead republishes are confirmed on it too.
@@ -143,9 +143,10 @@ class RabbitMQEventBus(EventBus):
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         )
         # Confirmed publish (the channel has publisher confirms): returns once the broker has
-        # the message, raises otherwise. mandatory=False: an event nobody subscribes to yet
-        # is not an error.
-        await self._exchange.publish(message, routing_key=event.type, mandatory=False, timeout=self.publish_timeout_s)
+        # the message, raises otherwise. mandatory=True: an event no queue is bound for yet (a
+        # consumer that has never started) comes back as an error, so the registry's outbox
+        # keeps it and publishes it again later instead of the broker dropping it.
+        await self._exchange.publish(message, routing_key=event.type, mandatory=True, timeout=self.publish_timeout_s)
 
     async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
         if not consumer or "/" in consumer:

@@ -1,0 +1,432 @@
+"""The anaconda.org API as anaconda-client 1.16.0 uses it (reference/anaconda-client-api.md).
+
+Handlers translate HTTP <-> protobuf and delegate: who the caller is comes from
+credentials.py, whether they may comes from policy.py, the data from auth-svc and
+registry-svc. Success statuses are exact (200 vs 201 matters to the client, §10.2).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
+from pkgcloud_servicekit import errors
+
+from . import keys, policy
+from .clients import call
+from .credentials import Credential, Principal, extract_credential, principal_of, require_principal, token_hash
+from .downloads import send_blob
+from .representations import file_json, iso_or_none, package_json, release_json, token_json, user_json
+from .routing import add_route, protocol_base_url, web_base_url
+from .upload_form import form_upload
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def create_app() -> web.Application:
+    app = web.Application()
+    r = app.router
+    add_route(r, "GET", "", server_check)
+    add_route(r, "GET", "/", server_check)
+    add_route(r, "GET", "/authentication-type", authentication_type)
+    add_route(r, "POST", "/authentications", create_authentication)
+    add_route(r, "GET", "/authentications", list_authentications)
+    add_route(r, "DELETE", "/authentications", delete_current_authentication)
+    add_route(r, "DELETE", "/authentications/name/{name}", delete_authentication_by_name)
+    add_route(r, "GET", "/authentication", current_authentication)
+    add_route(r, "GET", "/scopes", scopes)
+    add_route(r, "GET", "/user", current_user)
+    add_route(r, "POST", "/user", sign_up)
+    add_route(r, "GET", "/user/{login}", get_user)
+    add_route(r, "GET", "/users/{login}/orgs", user_orgs)
+    add_route(r, "GET", "/packages/{owner}", list_packages)
+    pkg = "/package/{owner}/{package}"
+    add_route(r, "GET", pkg, get_package)
+    add_route(r, "POST", pkg, create_package)
+    add_route(r, "PATCH", pkg, update_package)
+    add_route(r, "DELETE", pkg, delete_package)
+    rel = "/release/{owner}/{package}/{version}"
+    add_route(r, "GET", rel, get_release)
+    add_route(r, "POST", rel, create_release)
+    add_route(r, "PATCH", rel, update_release)
+    add_route(r, "DELETE", rel, delete_release)
+    dist = "/{owner}/{package}/{version}/{basename:.+}"
+    add_route(r, "GET", "/dist" + dist, get_dist)
+    add_route(r, "DELETE", "/dist" + dist, delete_dist)
+    add_route(r, "POST", "/stage" + dist, stage)
+    add_route(r, "POST", "/commit" + dist, commit)
+    add_route(r, "GET", "/download" + dist, download)
+    add_route(r, "POST", "/upload-form", form_upload)
+    return app
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _registry(request: web.Request):
+    return request.config_dict[keys.CLIENTS].registry
+
+
+def _auth(request: web.Request):
+    return request.config_dict[keys.CLIENTS].auth
+
+
+def _api_base(request: web.Request) -> str:
+    return protocol_base_url(request, "api")
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    """The JSON object in the body; {} for an empty body (the client sends none on some POSTs)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.Invalid("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise errors.Invalid("the request body must be a JSON object")
+    return body
+
+
+def _opt(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise errors.Invalid(f"'{name}' must be of type {_JSON_TYPE.get(names, names)}")
+    return value
+
+
+_JSON_TYPE = {"str": "string", "dict": "object", "list": "array", "int": "integer", "bool": "boolean"}
+
+
+def _str_list(body: dict[str, Any], name: str) -> list[str]:
+    value = _opt(body, name, list, [])
+    if not all(isinstance(x, str) for x in value):
+        raise errors.Invalid(f"'{name}' must be an array of strings")
+    return value
+
+
+def _pkg(request: web.Request) -> registry_pb2.PackageRef:
+    m = request.match_info
+    return registry_pb2.PackageRef(owner=m["owner"], name=m["package"])
+
+
+def _rel(request: web.Request) -> registry_pb2.ReleaseRef:
+    m = request.match_info
+    return registry_pb2.ReleaseRef(owner=m["owner"], package=m["package"], version=m["version"])
+
+
+def _file(request: web.Request) -> common_pb2.FileRef:
+    m = request.match_info
+    return common_pb2.FileRef(owner=m["owner"], package=m["package"], version=m["version"], basename=m["basename"])
+
+
+async def _not_found_as(awaitable, message: str):
+    """A missing object answers one fixed message: the same one a refused read gets."""
+    try:
+        return await call(awaitable)
+    except errors.NotFound:
+        raise errors.NotFound(message) from None
+
+
+async def _readable_package(request: web.Request, principal: Principal | None, owner: str, name: str, not_found: str) -> registry_pb2.Package | None:
+    """Raise NotFound(not_found) unless principal may read owner/name; the package when looked up."""
+    if policy.may_write_package(principal, owner):
+        return None  # an owner reads everything of theirs; existence is checked by the next call
+    package = await _not_found_as(_registry(request).GetPackage(registry_pb2.PackageRef(owner=owner, name=name)), not_found)
+    policy.require_read_package(principal, owner, package.public, not_found)
+    return package
+
+
+async def _writer(request: web.Request) -> Principal:
+    principal = await principal_of(request)
+    policy.require_write_package(principal, request.match_info["owner"])
+    assert principal is not None
+    return principal
+
+
+async def _existing_user(request: web.Request, login: str) -> auth_pb2.User:
+    return await _not_found_as(_auth(request).GetUser(auth_pb2.GetUserRequest(login=login)), "User not found")
+
+
+# --- server and accounts -------------------------------------------------------------
+
+async def server_check(request: web.Request) -> web.Response:
+    """HEAD {url}: the client's only probe; 200 whatever credential came along (§10.1)."""
+    return web.json_response({"ok": True, "service": "pkgcloud"})
+
+
+async def authentication_type(request: web.Request) -> web.Response:
+    return web.json_response({"authentication_type": "password"})
+
+
+async def create_authentication(request: web.Request) -> web.Response:
+    """Login: Basic login:password -> a new token (always new; fail-if-exists is ignored, §10.8)."""
+    scheme = request.headers.get("Authorization", "").strip().partition(" ")[0].lower()
+    if scheme == "bearer":
+        # anaconda-client falls back to the password flow on exactly this answer (§4.1)
+        raise errors.Unauthenticated("Bearer token authentication is not enabled")
+    cred = extract_credential(request)
+    if cred is None or cred.kind != "password":
+        raise errors.Unauthenticated("log in with your username and password (HTTP Basic authentication)")
+    principal = await request.config_dict[keys.RESOLVER].resolve(cred, request.remote or "")
+    body = await _json_body(request)
+    account = _opt(body, "user", str) or principal.login
+    policy.require_manage_tokens(principal, account)
+    max_age = _opt(body, "max-age", int, 0)
+    if max_age < 0:
+        raise errors.Invalid("'max-age' must not be negative")
+    created = await call(_auth(request).CreateToken(auth_pb2.CreateTokenRequest(
+        login=account,
+        name=_opt(body, "note", str, "") or "anaconda-client",
+        scopes=_str_list(body, "scopes"),
+        max_age_s=max_age,
+        hostname=_opt(body, "hostname", str, ""),
+        remote_addr=request.remote or "",
+    )))
+    out = token_json(created.info)
+    out.update(token=created.token, user=account)
+    return web.json_response(out)
+
+
+def _token_credential(request: web.Request) -> Credential:
+    cred = extract_credential(request)
+    if cred is None or cred.kind != "token":
+        raise errors.Unauthenticated("this request needs a token (Authorization: token <TOKEN>)")
+    return cred
+
+
+async def delete_current_authentication(request: web.Request) -> web.Response:
+    """Logout: revoke the token the request carries; 201 (§4.2)."""
+    cred = _token_credential(request)
+    principal = await require_principal(request)
+    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=principal.login, token=cred.secret)))
+    request.config_dict[keys.RESOLVER].invalidate(token_hash(cred.secret))
+    return web.json_response({"revoked": resp.revoked}, status=201)
+
+
+async def delete_authentication_by_name(request: web.Request) -> web.Response:
+    principal = await require_principal(request)
+    name = request.match_info["name"]
+    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=principal.login, name=name)))
+    if resp.revoked == 0:
+        raise errors.NotFound(f"no token named {name!r}")
+    return web.json_response({"revoked": resp.revoked}, status=201)
+
+
+async def current_authentication(request: web.Request) -> web.Response:
+    principal = await require_principal(request)
+    return web.json_response({
+        "id": principal.token_id or None,
+        "application": principal.token_name or None,
+        "login": principal.login,
+        "scopes": list(principal.scopes),
+        "expires": iso_or_none(principal.expires_at_ms),
+    })
+
+
+async def list_authentications(request: web.Request) -> web.Response:
+    principal = await require_principal(request)
+    resp = await call(_auth(request).ListTokens(auth_pb2.ListTokensRequest(login=principal.login)))
+    return web.json_response([token_json(t) for t in resp.tokens])
+
+
+async def scopes(request: web.Request) -> web.Response:
+    """Public: the client fetches it without its token (§10.20)."""
+    resp = await call(_auth(request).ListScopes(auth_pb2.ListScopesRequest()))
+    return web.json_response({s.name: s.description for s in resp.scopes})
+
+
+async def current_user(request: web.Request) -> web.Response:
+    principal = await require_principal(request)
+    user = await _existing_user(request, principal.login)
+    return web.json_response(user_json(user, include_email=True))
+
+
+async def get_user(request: web.Request) -> web.Response:
+    await principal_of(request)
+    user = await _existing_user(request, request.match_info["login"])
+    return web.json_response(user_json(user))
+
+
+async def user_orgs(request: web.Request) -> web.Response:
+    await principal_of(request)
+    await _existing_user(request, request.match_info["login"])
+    return web.json_response([])
+
+
+async def sign_up(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    for name in ("login", "email", "password"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise errors.Invalid(f"'{name}' is required and must be a non-empty string")
+    user = await call(_auth(request).CreateUser(auth_pb2.CreateUserRequest(
+        login=body["login"], email=body["email"], password=body["password"], name=_opt(body, "name", str, ""),
+    )))
+    return web.json_response(user_json(user, include_email=True), status=201)
+
+
+# --- packages ------------------------------------------------------------------------
+
+async def list_packages(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    owner = request.match_info["owner"]
+    await _existing_user(request, owner)
+    resp = await call(_registry(request).ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
+    base = _api_base(request)
+    visible = [p for p in resp.packages if policy.may_read_package(principal, owner, p.public)]
+    return web.json_response([package_json(p, base) for p in visible])
+
+
+async def get_package(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    package = await _not_found_as(_registry(request).GetPackage(_pkg(request)), "Package not found")
+    policy.require_read_package(principal, package.owner, package.public, "Package not found")
+    return web.json_response(package_json(package, _api_base(request)))
+
+
+async def create_package(request: web.Request) -> web.Response:
+    await _writer(request)
+    body = await _json_body(request)
+    attrs = _opt(body, "public_attrs", dict, {})
+    summary = attrs.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise errors.Invalid("'public_attrs.summary' must be a string")
+    types = attrs.get("package_types") or []
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise errors.Invalid("'public_attrs.package_types' must be an array of strings")
+    ref = _pkg(request)
+    package = await call(_registry(request).CreatePackage(registry_pb2.CreatePackageRequest(
+        owner=ref.owner,
+        name=ref.name,
+        public=_opt(body, "public", bool, True),
+        summary=summary or "",
+        package_types=types,
+        public_attrs_json=json.dumps(attrs),
+    )))
+    return web.json_response(package_json(package, _api_base(request)))
+
+
+async def update_package(request: web.Request) -> web.Response:
+    await _writer(request)
+    body = await _json_body(request)
+    attrs = _opt(body, "public_attrs", dict, {})
+    ref = _pkg(request)
+    package = await _not_found_as(_registry(request).UpdatePackage(registry_pb2.UpdatePackageRequest(
+        owner=ref.owner, name=ref.name, public_attrs_json=json.dumps(attrs),
+    )), "Package not found")
+    return web.json_response(package_json(package, _api_base(request)))
+
+
+async def delete_package(request: web.Request) -> web.Response:
+    await _writer(request)
+    resp = await _not_found_as(_registry(request).DeletePackage(_pkg(request)), "Package not found")
+    return web.json_response({"files_removed": resp.files_removed}, status=201)
+
+
+# --- releases ------------------------------------------------------------------------
+
+async def get_release(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    ref = _rel(request)
+    await _readable_package(request, principal, ref.owner, ref.package, "Release not found")
+    release = await _not_found_as(_registry(request).GetRelease(ref), "Release not found")
+    return web.json_response(release_json(release, _api_base(request)))
+
+
+async def create_release(request: web.Request) -> web.Response:
+    await _writer(request)
+    body = await _json_body(request)
+    release = await _not_found_as(
+        _registry(request).CreateRelease(registry_pb2.CreateReleaseRequest(ref=_rel(request), attrs_json=json.dumps(body))),
+        "Package not found",
+    )
+    return web.json_response(release_json(release, _api_base(request)))
+
+
+async def update_release(request: web.Request) -> web.Response:
+    await _writer(request)
+    body = await _json_body(request)
+    attrs = _opt(body, "public_attrs", dict, {})
+    release = await _not_found_as(
+        _registry(request).UpdateRelease(registry_pb2.UpdateReleaseRequest(ref=_rel(request), attrs_json=json.dumps(attrs))),
+        "Release not found",
+    )
+    return web.json_response(release_json(release, _api_base(request)))
+
+
+async def delete_release(request: web.Request) -> web.Response:
+    await _writer(request)
+    resp = await _not_found_as(_registry(request).DeleteRelease(_rel(request)), "Release not found")
+    return web.json_response({"files_removed": resp.files_removed}, status=201)
+
+
+# --- distributions and the staged upload ------------------------------------------------
+
+async def get_dist(request: web.Request) -> web.Response:
+    principal = await principal_of(request)
+    ref = _file(request)
+    await _readable_package(request, principal, ref.owner, ref.package, "Distribution not found")
+    record = await _not_found_as(_registry(request).GetFile(ref), "Distribution not found")
+    return web.json_response(file_json(record, _api_base(request)))
+
+
+async def delete_dist(request: web.Request) -> web.Response:
+    await _writer(request)
+    record = await _not_found_as(_registry(request).DeleteFile(_file(request)), "Distribution not found")
+    return web.json_response(file_json(record, _api_base(request)))
+
+
+async def stage(request: web.Request) -> web.Response:
+    """Step 1 of the upload (§5): the registry opens a staged upload and says where to POST."""
+    await _writer(request)
+    body = await _json_body(request)
+    sha256 = body.get("sha256")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
+        raise errors.Invalid("'sha256' must be the hex sha256 of the file (64 hex digits)")
+    attrs = _opt(body, "attrs", dict, {})
+    dependencies = body.get("dependencies")
+    resp = await call(_registry(request).StageUpload(registry_pb2.StageUploadRequest(
+        ref=_file(request),
+        distribution_type=_opt(body, "distribution_type", str, ""),
+        description=_opt(body, "description", str, ""),
+        attrs_json=json.dumps(attrs),
+        dependencies_json="" if dependencies is None else json.dumps(dependencies),
+        labels=_str_list(body, "channels"),
+        sha256=sha256.lower(),
+        form_post_url=f"{_api_base(request)}/upload-form",
+    )))
+    return web.json_response({
+        "post_url": resp.post_url,
+        "form_data": {f.name: f.value for f in resp.form_data},  # dicts keep order: the client sends them so
+        "dist_id": resp.dist_id,
+    })
+
+
+async def commit(request: web.Request) -> web.Response:
+    """Step 3 of the upload: the registry verifies the stored bytes and records the file."""
+    await _writer(request)
+    body = await _json_body(request)
+    dist_id = body.get("dist_id")
+    if not isinstance(dist_id, str) or not dist_id:
+        raise errors.Invalid("'dist_id' (from the stage answer) is required")
+    record = await call(_registry(request).CommitUpload(registry_pb2.CommitUploadRequest(ref=_file(request), dist_id=dist_id)))
+    out = file_json(record, _api_base(request))
+    out.update(url=f"{web_base_url(request)}/{record.owner}/{record.package}", basename=record.basename)
+    return web.json_response(out)
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    principal = await principal_of(request)
+    ref = _file(request)
+    await _readable_package(request, principal, ref.owner, ref.package, "File not found")
+    dl = await _not_found_as(_registry(request).GetDownload(ref), "File not found")
+    return await send_blob(
+        request, request.config_dict[keys.BLOBS],
+        blob_key=dl.file.blob_key, filename=dl.file.basename, sha256=dl.file.sha256, not_found="File not found",
+    )

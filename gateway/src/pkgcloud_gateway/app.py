@@ -1,0 +1,66 @@
+"""The gateway's application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit.blobstore import BlobStore
+from pkgcloud_servicekit.eventbus import EventBus
+from pkgcloud_servicekit.settings import Settings
+
+from . import api, conda, envs, keys, notebooks, pypi, web as web_ui
+from .clients import Clients
+from .credentials import CredentialResolver
+from .errors import error_middleware
+from .observability import add_request_id_header, healthz, metrics, observe_middleware
+from .routing import mount_protocols
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_FACTORIES = {
+    "api": api.create_app,
+    "conda": conda.create_app,
+    "pypi": pypi.create_app,
+    "notebooks": notebooks.create_app,
+    "envs": envs.create_app,
+}
+
+
+def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: EventBus | None = None) -> web.Application:
+    """The whole HTTP edge. `clients` and `blobs` belong to the caller (opened and closed
+    there); `bus`, when given, delivers token revocations to the credential cache."""
+    # observe_middleware is outermost so its status, log line and metrics see the final
+    # answer error_middleware made of any failure.
+    # client_max_size bounds the JSON bodies read whole (it is the root app's that counts);
+    # file bytes are streamed by the form endpoint and never held.
+    app = web.Application(middlewares=[observe_middleware, error_middleware], client_max_size=8 * 1024**2)
+    app[keys.SETTINGS] = settings
+    app[keys.CLIENTS] = clients
+    app[keys.BLOBS] = blobs
+    app[keys.RESOLVER] = CredentialResolver(clients.auth, ttl_s=settings.credential_cache_ttl_s)
+    app.on_response_prepare.append(add_request_id_header)
+    if bus is not None:
+        app.cleanup_ctx.append(_revocations(bus))
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    mount_protocols(app, settings, PROTOCOL_FACTORIES)
+    web_ui.add_routes(app)
+    return app
+
+
+def _revocations(bus: EventBus):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        resolver = app[keys.RESOLVER]
+
+        async def on_event(event: events_pb2.Event) -> None:
+            if event.WhichOneof("payload") == "token_revoked":
+                resolver.invalidate(event.token_revoked.token_sha256)
+
+        # The cache TTL bounds staleness anyway; the event makes a revocation bite at once.
+        await bus.subscribe("gateway", ["token.revoked"], on_event)
+        yield
+
+    return ctx
