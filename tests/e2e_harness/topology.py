@@ -37,6 +37,7 @@ class Topology:
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
     extra_cleanup: list = field(default_factory=list)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -46,7 +47,9 @@ class Topology:
         env = dict(self.env)
         if self.name == "split" and target != "gateway":
             env["PKGCLOUD_GRPC_LISTEN"] = self.grpc[target]
-            env["PKGCLOUD_METRICS_PORT"] = str(free_port())
+            # fixed per target, so a restarted service comes back on the same port
+            port = self.metrics_ports.setdefault(target, free_port())
+            env["PKGCLOUD_METRICS_PORT"] = str(port)
         return env
 
     def start_process(self, target: str) -> None:

@@ -17,7 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import Counter, Histogram
 
 from .errors import ServiceError
-from .logs import REQUEST_ID_HEADER, new_request_id, request_id_var
+from .logs import REQUEST_ID_HEADER, new_request_id, request_id_var, service_var
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ CHANNEL_OPTIONS = [
 
 
 class ServerInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, service: str = "-"):
+        self.service = service
+
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
@@ -44,6 +47,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
         async def wrapped(request, context):
             token = request_id_var.set(rid)
+            svc_token = service_var.set(self.service)
             start = time.perf_counter()
             code = "OK"
             try:
@@ -59,8 +63,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 log.exception("unhandled error in %s", method)
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error")
             finally:
+                elapsed = time.perf_counter() - start
                 RPC_CALLS.labels(method, code).inc()
-                RPC_LATENCY.labels(method).observe(time.perf_counter() - start)
+                RPC_LATENCY.labels(method).observe(elapsed)
+                # one line per call, like an HTTP access log, under the caller's request id
+                log.info("rpc %s %s %.1fms", method, code, elapsed * 1000, extra={"fields": {"rpc": method, "code": code, "ms": round(elapsed * 1000, 2)}})
+                service_var.reset(svc_token)
                 request_id_var.reset(token)
 
         return grpc.unary_unary_rpc_method_handler(
@@ -89,7 +97,10 @@ class GrpcServer:
 
     def __init__(self, address: str, servicers: Iterable[tuple[AddServicer, Any, str]]):
         self.address = address
-        self.server = grpc.aio.server(interceptors=[ServerInterceptor()], options=CHANNEL_OPTIONS)
+        servicers = list(servicers)
+        # "pkgcloud.v1.AuthService" -> "auth": the name log lines carry
+        service = servicers[0][2].rsplit(".", 1)[-1].removesuffix("Service").lower() if servicers else "-"
+        self.server = grpc.aio.server(interceptors=[ServerInterceptor(service)], options=CHANNEL_OPTIONS)
         self.health = health.aio.HealthServicer() if hasattr(health, "aio") else health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self.service_names: list[str] = []
