@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
-from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore, content_key
+from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore, content_key, sidecar_key
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound, TooLarge
 from pkgcloud_servicekit.events import new_event
 from pkgcloud_servicekit.settings import Settings
 
 from . import names
 from .convert import file_record
+from .inspectors import UploadContext, inspector_for
 from .store import PackageRecord, RegistryStore, ReleaseRecord, StagedUpload, StoredFile
 from .store.interfaces import STAGE_COMMITTED
 
@@ -361,11 +362,27 @@ class RegistryCore:
             await self.blobs.delete(stage.upload_key)
             raise Invalid(f"checksum mismatch: the uploaded file has sha256 {sha256}, the stage announced {stage.sha256}; upload it again")
 
+        client_attrs = json.loads(stage.attrs_json) if stage.attrs_json else {}
+        attrs_json, subdir = stage.attrs_json, self._subdir(stage.distribution_type, basename, client_attrs)
+        inspector = inspector_for(stage.distribution_type)
+        if inspector is not None:
+            ctx = UploadContext(owner, package, version, basename, stage.distribution_type, client_attrs, size, sha256)
+            try:
+                inspection = await inspector.inspect(self.blobs, stage.upload_key, ctx)
+            except BaseException:
+                # a refused file leaves nothing behind; the client may upload a fixed one
+                await self.blobs.delete(stage.upload_key)
+                raise
+            attrs_json = json.dumps(inspection.attrs, sort_keys=True)
+            subdir = inspection.subdir or subdir
+            for suffix, data in inspection.sidecars.items():
+                await self.blobs.put_bytes(sidecar_key(sha256, suffix), data)
+
         key = content_key(sha256)
         f = StoredFile(
             owner=owner, package=package, version=version, basename=basename, type=stage.distribution_type,
-            subdir=self._subdir(stage.distribution_type, basename, json.loads(stage.attrs_json)), labels=stage.labels,
-            size=size, sha256=sha256, md5=md5, blake2_256=blake2, blob_key=key, attrs_json=stage.attrs_json,
+            subdir=subdir, labels=stage.labels,
+            size=size, sha256=sha256, md5=md5, blake2_256=blake2, blob_key=key, attrs_json=attrs_json,
             dependencies_json=stage.dependencies_json, description=stage.description, upload_time_ms=now_ms(),
         )
         event = new_event(owner, file_committed=events_pb2.FileCommitted(file=file_record(f, package_public=pkg.public)))

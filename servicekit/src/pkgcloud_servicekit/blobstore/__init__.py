@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .interfaces import BlobInfo, BlobNotFound, BlobStore, BlobTooLarge, PresignedPost, content_key
+from .interfaces import BlobInfo, BlobNotFound, BlobStore, BlobTooLarge, PresignedPost, content_key, sidecar_key
 
-__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "BlobTooLarge", "PresignedPost", "content_key", "make_blob_store"]
+__all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "BlobTooLarge", "PresignedPost", "content_key", "make_blob_store", "sidecar_key"]
 
 
 def make_blob_store(settings: Settings) -> BlobStore:

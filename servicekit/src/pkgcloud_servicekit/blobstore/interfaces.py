@@ -36,6 +36,11 @@ def content_key(sha256: str) -> str:
     return f"files/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+def sidecar_key(sha256: str, suffix: str) -> str:
+    """A blob derived from a committed file (e.g. a wheel's METADATA), kept beside it."""
+    return f"{content_key(sha256)}.{suffix}"
+
+
 class BlobStore(abc.ABC):
     """Keys are '/'-separated relative paths; '..' and absolute keys are refused."""
 
