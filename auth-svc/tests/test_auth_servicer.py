@@ -124,3 +124,46 @@ async def test_list_scopes(stub):
     by_name = {s.name: s.description for s in resp.scopes}
     assert {"all", "api", "api:read", "api:write", "repos", "conda", "conda:download", "pypi", "pypi:download", "pypi:upload"} <= set(by_name)
     assert all(by_name.values())
+
+
+# --- password change, organizations, groups, permission (issue 5) ----------------------
+
+async def test_change_password_call(stub):
+    await alice(stub)
+    code, _ = await code_of(stub.ChangePassword(pb.ChangePasswordRequest(login="alice", old_password="nope-nope", new_password="new-pass-1")))
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+    u = await stub.ChangePassword(pb.ChangePasswordRequest(login="alice", old_password="s3cret-pw", new_password="new-pass-1"))
+    assert u.login == "alice"
+    assert (await stub.CheckPassword(pb.CheckPasswordRequest(login="alice", password="new-pass-1"))).login == "alice"
+
+
+async def test_org_group_and_permission_calls(stub):
+    await alice(stub)
+    await stub.CreateUser(pb.CreateUserRequest(login="bob", email="bob@example.com", password="s3cret-pw"))
+    org = await stub.CreateOrganization(pb.CreateOrganizationRequest(login="acme", creator="alice", description="d"))
+    assert (org.login, org.user_type, org.description) == ("acme", "org", "d")
+    assert [o.login for o in (await stub.ListOrganizations(pb.ListOrganizationsRequest(login="alice"))).orgs] == ["acme"]
+    ref = pb.GroupRef(org="acme", name="devs")
+    g = await stub.PutGroup(pb.PutGroupRequest(ref=ref, permission=pb.PERMISSION_WRITE))
+    assert (g.name, g.permission) == ("devs", pb.PERMISSION_WRITE)
+    await stub.AddGroupMember(pb.GroupMemberRequest(ref=ref, login="bob"))
+    g = await stub.AddGroupPackage(pb.GroupPackageRequest(ref=ref, package="hello"))
+    assert (list(g.members), list(g.packages)) == (["bob"], ["hello"])
+    groups = (await stub.ListGroups(pb.ListGroupsRequest(org="acme"))).groups
+    assert [x.name for x in groups] == ["devs", "owners"]
+
+    async def perm(login, owner, package=""):
+        return (await stub.GetPermission(pb.GetPermissionRequest(login=login, owner=owner, package=package))).permission
+
+    assert await perm("bob", "acme", "hello") == pb.PERMISSION_WRITE
+    assert await perm("bob", "acme", "other") == pb.PERMISSION_NONE
+    assert await perm("alice", "acme", "other") == pb.PERMISSION_ADMIN
+    g = await stub.RemoveGroupPackage(pb.GroupPackageRequest(ref=ref, package="hello"))
+    assert list(g.packages) == []
+    g = await stub.RemoveGroupMember(pb.GroupMemberRequest(ref=ref, login="bob"))
+    assert list(g.members) == []
+    assert (await stub.GetGroup(pb.GroupRef(org="acme", name="owners"))).members == ["alice"]
+    code, _ = await code_of(stub.GetGroup(pb.GroupRef(org="acme", name="nope")))
+    assert code == grpc.StatusCode.NOT_FOUND
+    code, _ = await code_of(stub.PutGroup(pb.PutGroupRequest(ref=ref, permission=pb.PERMISSION_NONE)))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT

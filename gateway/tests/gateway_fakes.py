@@ -96,6 +96,14 @@ class FakeAuth(auth_pb2_grpc.AuthServiceServicer):
     async def ListScopes(self, request, context):
         return auth_pb2.ListScopesResponse(scopes=[auth_pb2.Scope(name="api", description="all of the API")])
 
+    async def ListOrganizations(self, request, context):
+        return auth_pb2.ListOrganizationsResponse()
+
+    async def GetPermission(self, request, context):
+        # No organizations here (the gateway answers an account's own packages itself);
+        # the org rules are tested against the real auth-svc in test_gateway_accounts.py.
+        return auth_pb2.GetPermissionResponse(permission=auth_pb2.PERMISSION_NONE)
+
 
 class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
     def __init__(self, blobs: BlobStore, *, max_size: int = 10 * 1024**2):

@@ -23,7 +23,10 @@ async def blob_keys(core, prefix=""):
     return sorted([k async for k in core.blobs.list(prefix)])
 
 
-async def test_stage_commit_happy_path(core, h):
+async def test_stage_commit_happy_path(core, h, tmp_path):
+    from e2e_harness.conda_packages import build
+
+    DATA = build(tmp_path, "hello", "1.0", ext=".tar.bz2").read_bytes()  # a real package: the conda inspector reads it at commit
     await h.release(core)
     res = await core.stage(
         "alice", "hello", "1.0", "noarch/hello-1.0-0.tar.bz2", distribution_type="conda", sha256=h.sha(DATA),
@@ -40,10 +43,13 @@ async def test_stage_commit_happy_path(core, h):
 
     view = await core.commit("alice", "hello", "1.0", "noarch/hello-1.0-0.tar.bz2", res.dist_id)
     f = view.file
-    assert (f.size, f.sha256, f.md5) == (12, h.sha(DATA), hashlib.md5(DATA).hexdigest())
+    assert (f.size, f.sha256, f.md5) == (len(DATA), h.sha(DATA), hashlib.md5(DATA).hexdigest())
     assert f.blake2_256 == hashlib.blake2b(DATA, digest_size=32).hexdigest()
     assert f.type == "conda" and f.subdir == "noarch" and f.labels == ("main",) and f.description == "d"
-    assert json.loads(f.attrs_json) == {"subdir": "noarch", "build_number": 0}
+    attrs = json.loads(f.attrs_json)  # what the package says, not what the client claimed
+    assert (attrs["name"], attrs["version"], attrs["build"], attrs["subdir"], attrs["noarch"]) == ("hello", "1.0", "0", "noarch", "generic")
+    assert (attrs["md5"], attrs["sha256"], attrs["size"]) == (f.md5, f.sha256, f.size)
+    assert attrs["about"]["summary"] == "hello test package"
     assert f.blob_key == content_key(f.sha256)
     assert await core.blobs.read_bytes(f.blob_key) == DATA
     assert await blob_keys(core, "uploads/") == []  # the upload blob is gone

@@ -32,8 +32,11 @@ async def stub(tmp_path, blobs, settings):
     await store.close()
 
 
-async def test_upload_flow_over_grpc(stub):
+async def test_upload_flow_over_grpc(stub, tmp_path):
+    from e2e_harness.conda_packages import build
+
     s, blobs = stub
+    DATA = build(tmp_path, "hello", "1.0", subdir="linux-64").read_bytes()  # a real package: the conda inspector reads it
     pkg = await s.CreatePackage(registry_pb2.CreatePackageRequest(
         owner="alice", name="hello", public=True, public_attrs_json=json.dumps({"summary": "S", "license": {"name": "MIT"}})))
     assert (pkg.summary, pkg.license, pkg.public) == ("S", "MIT", True)
@@ -52,7 +55,7 @@ async def test_upload_flow_over_grpc(stub):
     assert grant.max_size > 0
     await blobs.put_bytes(grant.blob_key, DATA)
     rec = await s.CommitUpload(registry_pb2.CommitUploadRequest(ref=fref, dist_id=staged.dist_id))
-    assert (rec.size, rec.subdir, list(rec.labels), rec.type, rec.package_public) == (12, "linux-64", ["main"], "conda", True)
+    assert (rec.size, rec.subdir, list(rec.labels), rec.type, rec.package_public) == (len(DATA), "linux-64", ["main"], "conda", True)
 
     got = await s.GetPackage(registry_pb2.PackageRef(owner="alice", name="hello"))
     assert list(got.versions) == ["1.0"] and [f.basename for f in got.files] == [fref.basename] and list(got.package_types) == ["conda"]

@@ -299,3 +299,16 @@ async def test_an_event_in_flight_when_the_connection_drops_is_redelivered(rabbi
     await asyncio.sleep(0.2)
     assert len(calls) == 2
     assert await queue_depth(rabbitmq_harness.url, f"{rabbitmq_harness.queue_prefix}.index") == 0
+
+
+async def test_broadcast_subscribers_each_get_every_event(bus_harness, wait_until):
+    # two gateway processes' credential caches: each must hear every revocation
+    first, second = await bus_harness.new_bus(), await bus_harness.new_bus()
+    rec1, rec2 = Recorder(), Recorder()
+    await first.subscribe("gateway", ["token.revoked"], rec1, broadcast=True)
+    await second.subscribe("gateway", ["token.revoked"], rec2, broadcast=True)
+    sent = [of_type("token.revoked") for _ in range(3)]
+    for ev in sent:
+        await first.publish(ev)
+    await wait_until(lambda: len(rec1.ids) == 3 and len(rec2.ids) == 3, what="every event in both processes")
+    assert rec1.ids == rec2.ids == [e.id for e in sent]

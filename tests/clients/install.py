@@ -22,6 +22,9 @@ HERE = Path(__file__).resolve().parent
 # venv name -> lock file (every package pinned, installed with --no-deps)
 VENVS = {
     "anaconda-client-1.16.0": HERE / "anaconda-client-1.16.0.txt",
+    "anaconda-client-1.13.0": HERE / "anaconda-client-1.13.0.txt",  # notebooks, environments (issue 6)
+    "pip-26.3": HERE / "pip-26.3.txt",
+    "twine-7.0.0": HERE / "twine-7.0.0.txt",
 }
 
 

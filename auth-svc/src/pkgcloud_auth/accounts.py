@@ -65,3 +65,10 @@ def check_display_name(name: str) -> str:
     if len(value) > 200 or any(ord(c) < 32 for c in value):
         raise Invalid("the name must be at most 200 printable characters")
     return value
+
+
+def check_description(description: str) -> str:
+    value = (description or "").strip()
+    if len(value) > 2000 or any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise Invalid("the description must be at most 2000 printable characters")
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pkgcloud_protos.v1 import auth_pb2
 
 from .core import ResolvedToken
-from .records import TokenRecord, UserRecord
+from .records import PERMISSIONS, GroupRecord, TokenRecord, UserRecord
 
 
 def user_to_pb(u: UserRecord) -> auth_pb2.User:
@@ -27,4 +27,30 @@ def principal_to_pb(r: ResolvedToken) -> auth_pb2.Principal:
     return auth_pb2.Principal(
         login=r.user.login, user_type=r.user.user_type, token_id=r.token.id,
         scopes=list(r.token.scopes), expires_at_ms=r.token.expires_at_ms, token_name=r.token.name,
+    )
+
+
+_PERMISSION_PB = {
+    "none": auth_pb2.PERMISSION_NONE,
+    "read": auth_pb2.PERMISSION_READ,
+    "write": auth_pb2.PERMISSION_WRITE,
+    "admin": auth_pb2.PERMISSION_ADMIN,
+}
+assert set(_PERMISSION_PB) == set(PERMISSIONS)
+_PERMISSION_NAME = {v: k for k, v in _PERMISSION_PB.items()}
+
+
+def permission_to_pb(permission: str) -> int:
+    return _PERMISSION_PB[permission]
+
+
+def permission_from_pb(value: int) -> str:
+    """An unknown enum value (a newer caller) reads as "none", never as more."""
+    return _PERMISSION_NAME.get(value, "none")
+
+
+def group_to_pb(g: GroupRecord) -> auth_pb2.Group:
+    return auth_pb2.Group(
+        org=g.org, name=g.name, permission=permission_to_pb(g.permission), members=list(g.members),
+        packages=list(g.packages), created_at_ms=g.created_at_ms,
     )

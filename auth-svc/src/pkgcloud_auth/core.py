@@ -1,4 +1,4 @@
-"""AuthCore: accounts and tokens, independent of any transport.
+"""AuthCore: accounts, tokens, organizations and groups, independent of any transport.
 
 The gRPC servicer and the admin command both drive this class; it raises the domain
 errors of pkgcloud_servicekit.errors, which each transport maps to its own status.
@@ -20,7 +20,7 @@ from pkgcloud_servicekit.events import new_event
 
 from . import accounts, scopes as scope_rules, tokens
 from .passwords import Passwords
-from .records import RevokeSelector, TokenRecord, UserRecord
+from .records import OWNERS_GROUP, PERMISSIONS, GroupRecord, RevokeSelector, TokenRecord, UserRecord, permission_rank
 from .store import AuthStore
 from .throttle import FailureWindow
 
@@ -126,6 +126,15 @@ class AuthCore:
             log.info("upgraded the password hash of %s", user.login)
         return user
 
+    async def change_password(self, login: str, old_password: str, new_password: str, remote_addr: str = "") -> UserRecord:
+        """Replace the password of `login`, proving the old one first (throttled and refused
+        for a disabled account exactly like a login)."""
+        accounts.check_password(new_password)
+        user = await self.check_password(login, old_password, remote_addr)
+        await self.store.set_password_hash(user.login, await self.passwords.hash(new_password))
+        log.info("changed the password of %s", user.login)
+        return await self.get_user(user.login)
+
     # --- tokens -----------------------------------------------------------------------
     async def create_token(
         self,
@@ -226,6 +235,151 @@ class AuthCore:
     @staticmethod
     def list_scopes() -> list[tuple[str, str]]:
         return list(scope_rules.SCOPES.items())
+
+    # --- organizations and groups -----------------------------------------------------
+    async def create_org(self, login: str, creator: str, name: str = "", description: str = "", email: str = "") -> UserRecord:
+        """A new organization whose owners group holds `creator` (an enabled user)."""
+        org_login = accounts.check_new_login(login)
+        display = accounts.check_display_name(name)
+        about = accounts.check_description(description)
+        contact = accounts.check_email(email) if (email or "").strip() else ""
+        owner = await self._member_candidate(creator)
+        now = self._now_ms()
+        org = UserRecord(login=org_login, email=contact, password_hash="", created_at_ms=now, name=display,
+                         user_type="org", description=about)
+        owners = GroupRecord(org=org_login, name=OWNERS_GROUP, permission="admin", created_at_ms=now, members=(owner.login,))
+        await self.store.create_org(org, owners)
+        log.info("created organization %s owned by %s", org_login, owner.login)
+        await self._announce_membership(org_login, owner.login)
+        return org
+
+    async def list_orgs(self, login: str) -> list[UserRecord]:
+        """The organizations `login` belongs to through any group, by login."""
+        user = await self.get_user(login)
+        out: list[UserRecord] = []
+        for org in sorted({g.org for g in await self.store.groups_of_member(user.login)}):
+            found = await self.store.get_user(org)
+            if found is not None:
+                out.append(found)
+        return out
+
+    async def list_groups(self, org: str, member: str = "") -> list[GroupRecord]:
+        org_user = await self._get_org(org)
+        if member:
+            return await self.store.groups_of_member(member.strip().lower(), org_user.login)
+        return await self.store.list_groups(org_user.login)
+
+    async def get_group(self, org: str, name: str) -> GroupRecord:
+        org_user = await self._get_org(org)
+        group = await self.store.get_group(org_user.login, _group_key(name))
+        if group is None:
+            raise NotFound(f"no group {name!r} in {org_user.login}")
+        return group
+
+    async def put_group(self, org: str, name: str, permission: str) -> GroupRecord:
+        org_user = await self._get_org(org)
+        key = _check_group_name(name)
+        if permission not in PERMISSIONS[1:]:
+            raise Invalid(f"invalid permission {permission!r}: use one of read, write, admin")
+        if key == OWNERS_GROUP and permission != "admin":
+            raise Invalid("the owners group always has the admin permission")
+        group = await self.store.put_group(GroupRecord(org=org_user.login, name=key, permission=permission, created_at_ms=self._now_ms()))
+        log.info("group %s/%s has permission %s", org_user.login, key, permission)
+        await self._announce_membership(org_user.login, "")
+        return group
+
+    async def set_member(self, org: str, name: str, login: str, present: bool) -> GroupRecord:
+        group = await self.get_group(org, name)
+        if present:
+            member = (await self._member_candidate(login)).login
+        else:
+            member = (login or "").strip().lower()
+            if member not in group.members:
+                raise NotFound(f"{login!r} is not a member of {group.org}/{group.name}")
+            if group.name == OWNERS_GROUP and group.members == (member,):
+                raise Invalid(f"{member!r} is the last owner of {group.org}; add another owner first")
+        if await self.store.set_member(group.org, group.name, member, present):
+            log.info("%s %s %s/%s", "added" if present else "removed", member, group.org, group.name)
+            await self._announce_membership(group.org, member)
+        return await self.get_group(group.org, group.name)
+
+    async def set_package(self, org: str, name: str, package: str, present: bool) -> GroupRecord:
+        group = await self.get_group(org, name)
+        package_name = (package or "").strip()
+        if not package_name or "/" in package_name or len(package_name) > 256:
+            raise Invalid(f"invalid package name {package!r}")
+        if not present and package_name not in group.packages:
+            raise NotFound(f"{package_name!r} is not a package of {group.org}/{group.name}")
+        if await self.store.set_package(group.org, group.name, package_name, present):
+            await self._announce_membership(group.org, "")
+        return await self.get_group(group.org, group.name)
+
+    async def permission(self, login: str, owner: str, package: str = "") -> str:
+        """What `login` may do on `owner`'s package (on the owner itself when package is
+        empty): "none", "read", "write" or "admin". A user is admin of their own account;
+        in an org, the strongest group of theirs covering the package wins, and on the org
+        itself an admin group gives admin and any other membership read."""
+        principal = (login or "").strip().lower()
+        owner_key = (owner or "").strip().lower()
+        if not principal or not owner_key:
+            return "none"
+        user = await self.store.get_user(principal)
+        if user is None or user.disabled:
+            return "none"
+        if principal == owner_key:
+            return "admin"
+        org = await self.store.get_user(owner_key)
+        if org is None or org.user_type != "org" or user.user_type != "user":
+            return "none"
+        best = 0
+        for group in await self.store.groups_of_member(principal, owner_key):
+            if package:
+                if group.covers(package):
+                    best = max(best, permission_rank(group.permission))
+            else:
+                best = max(best, permission_rank("admin" if group.permission == "admin" else "read"))
+        return PERMISSIONS[best]
+
+    async def _get_org(self, org: str) -> UserRecord:
+        try:
+            key = accounts.normalize_login(org)
+        except Invalid:
+            raise NotFound(f"no organization {org!r}") from None
+        found = await self.store.get_user(key)
+        if found is None or found.user_type != "org":
+            raise NotFound(f"no organization {org!r}")
+        return found
+
+    async def _member_candidate(self, login: str) -> UserRecord:
+        user = await self.get_user(login)
+        if user.user_type != "user":
+            raise Invalid(f"{user.login!r} is an organization; only users can be members")
+        if user.disabled:
+            raise Forbidden(f"the account {user.login!r} is disabled")
+        return user
+
+    async def _announce_membership(self, org: str, login: str) -> None:
+        """`membership.changed`: login empty means the change concerns the whole org (a
+        group's permission or packages), so every cached permission on it is stale."""
+        if self.bus is None:
+            return
+        event = new_event(org, membership_changed=events_pb2.MembershipChanged(org=org, login=login))
+        try:
+            await self.bus.publish(event)
+        except Exception:
+            # Stored already; a lost event only lets a cached permission live out its TTL.
+            log.exception("could not publish membership.changed for %s/%s", org, login)
+
+
+def _group_key(name: str) -> str:
+    return (name or "").strip().lower()
+
+
+def _check_group_name(name: str) -> str:
+    key = _group_key(name)
+    if not accounts.LOGIN_RE.fullmatch(key):
+        raise Invalid(f"invalid group name {name!r}: use 1 to 64 letters, digits, '-' and '_'")
+    return key
 
 
 def _normalize_scopes(scopes: Iterable[str]) -> tuple[str, ...]:

@@ -42,3 +42,29 @@ class RevokeSelector:
     token_sha256: str = ""
     token_id: str = ""
     name: str = ""
+
+
+# Group permissions, weakest first; a principal's permission is the strongest that applies.
+PERMISSIONS = ("none", "read", "write", "admin")
+OWNERS_GROUP = "owners"
+
+
+def permission_rank(permission: str) -> int:
+    return PERMISSIONS.index(permission)
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """A group of an organization. An admin group's permission covers every package of the
+    org (and the org itself: its groups and tokens); a read or write group's covers only the
+    packages it lists."""
+
+    org: str
+    name: str  # lowercase; unique within the org
+    permission: str  # "read" | "write" | "admin"
+    created_at_ms: int
+    members: tuple[str, ...] = ()  # logins, sorted
+    packages: tuple[str, ...] = ()  # package names, sorted
+
+    def covers(self, package: str) -> bool:
+        return self.permission == "admin" or (bool(package) and package in self.packages)

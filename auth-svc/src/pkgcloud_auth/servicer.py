@@ -50,3 +50,42 @@ class AuthServiceServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.ListScopesResponse(
             scopes=[auth_pb2.Scope(name=n, description=d) for n, d in self.core.list_scopes()]
         )
+
+    async def ChangePassword(self, request, context):
+        user = await self.core.change_password(request.login, request.old_password, request.new_password, request.remote_addr)
+        return converters.user_to_pb(user)
+
+    async def CreateOrganization(self, request, context):
+        org = await self.core.create_org(request.login, request.creator, request.name, request.description, request.email)
+        return converters.user_to_pb(org)
+
+    async def ListOrganizations(self, request, context):
+        orgs = await self.core.list_orgs(request.login)
+        return auth_pb2.ListOrganizationsResponse(orgs=[converters.user_to_pb(o) for o in orgs])
+
+    async def ListGroups(self, request, context):
+        groups = await self.core.list_groups(request.org, request.member)
+        return auth_pb2.ListGroupsResponse(groups=[converters.group_to_pb(g) for g in groups])
+
+    async def GetGroup(self, request, context):
+        return converters.group_to_pb(await self.core.get_group(request.org, request.name))
+
+    async def PutGroup(self, request, context):
+        group = await self.core.put_group(request.ref.org, request.ref.name, converters.permission_from_pb(request.permission))
+        return converters.group_to_pb(group)
+
+    async def AddGroupMember(self, request, context):
+        return converters.group_to_pb(await self.core.set_member(request.ref.org, request.ref.name, request.login, True))
+
+    async def RemoveGroupMember(self, request, context):
+        return converters.group_to_pb(await self.core.set_member(request.ref.org, request.ref.name, request.login, False))
+
+    async def AddGroupPackage(self, request, context):
+        return converters.group_to_pb(await self.core.set_package(request.ref.org, request.ref.name, request.package, True))
+
+    async def RemoveGroupPackage(self, request, context):
+        return converters.group_to_pb(await self.core.set_package(request.ref.org, request.ref.name, request.package, False))
+
+    async def GetPermission(self, request, context):
+        permission = await self.core.permission(request.login, request.owner, request.package)
+        return auth_pb2.GetPermissionResponse(permission=converters.permission_to_pb(permission))

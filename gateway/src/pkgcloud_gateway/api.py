@@ -15,11 +15,11 @@ from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import keys, policy
+from . import api_accounts, keys, policy
 from .clients import call
-from .credentials import Credential, Principal, extract_credential, principal_of, require_principal, token_hash
+from .credentials import Principal, principal_of
 from .downloads import send_blob
-from .representations import file_json, iso_or_none, package_json, release_json, token_json, user_json
+from .representations import file_json, package_json, release_json
 from .routing import add_route, protocol_base_url, web_base_url
 from .upload_form import form_upload
 
@@ -31,17 +31,7 @@ def create_app() -> web.Application:
     r = app.router
     add_route(r, "GET", "", server_check)
     add_route(r, "GET", "/", server_check)
-    add_route(r, "GET", "/authentication-type", authentication_type)
-    add_route(r, "POST", "/authentications", create_authentication)
-    add_route(r, "GET", "/authentications", list_authentications)
-    add_route(r, "DELETE", "/authentications", delete_current_authentication)
-    add_route(r, "DELETE", "/authentications/name/{name}", delete_authentication_by_name)
-    add_route(r, "GET", "/authentication", current_authentication)
-    add_route(r, "GET", "/scopes", scopes)
-    add_route(r, "GET", "/user", current_user)
-    add_route(r, "POST", "/user", sign_up)
-    add_route(r, "GET", "/user/{login}", get_user)
-    add_route(r, "GET", "/users/{login}/orgs", user_orgs)
+    api_accounts.add_routes(r)  # accounts, tokens, organizations, groups
     add_route(r, "GET", "/packages/{owner}", list_packages)
     pkg = "/package/{owner}/{package}"
     add_route(r, "GET", pkg, get_package)
@@ -60,6 +50,9 @@ def create_app() -> web.Application:
     add_route(r, "POST", "/commit" + dist, commit)
     add_route(r, "GET", "/download" + dist, download)
     add_route(r, "POST", "/upload-form", form_upload)
+    from . import conda_labels  # conda labels (issue 3); imported here: it builds on this module
+
+    conda_labels.add_routes(r)
     return app
 
 
@@ -145,7 +138,10 @@ async def _readable_package(request: web.Request, principal: Principal | None, o
 
 async def _writer(request: web.Request) -> Principal:
     principal = await principal_of(request)
-    policy.require_write_package(principal, request.match_info["owner"])
+    owner = request.match_info["owner"]
+    # An org's owners and its groups with write on the package write too (auth-svc knows).
+    permission = await policy.permission_on(_auth(request), principal, owner, request.match_info.get("package", ""))
+    policy.require_write_package(principal, owner, permission)
     assert principal is not None
     return principal
 
@@ -159,116 +155,6 @@ async def _existing_user(request: web.Request, login: str) -> auth_pb2.User:
 async def server_check(request: web.Request) -> web.Response:
     """HEAD {url}: the client's only probe; 200 whatever credential came along (§10.1)."""
     return web.json_response({"ok": True, "service": "pkgcloud"})
-
-
-async def authentication_type(request: web.Request) -> web.Response:
-    return web.json_response({"authentication_type": "password"})
-
-
-async def create_authentication(request: web.Request) -> web.Response:
-    """Login: Basic login:password -> a new token (always new; fail-if-exists is ignored, §10.8)."""
-    scheme = request.headers.get("Authorization", "").strip().partition(" ")[0].lower()
-    if scheme == "bearer":
-        # anaconda-client falls back to the password flow on exactly this answer (§4.1)
-        raise errors.Unauthenticated("Bearer token authentication is not enabled")
-    cred = extract_credential(request)
-    if cred is None or cred.kind != "password":
-        raise errors.Unauthenticated("log in with your username and password (HTTP Basic authentication)")
-    principal = await request.config_dict[keys.RESOLVER].resolve(cred, request.remote or "")
-    body = await _json_body(request)
-    account = _opt(body, "user", str) or principal.login
-    policy.require_manage_tokens(principal, account)
-    max_age = _opt(body, "max-age", int, 0)
-    if max_age < 0:
-        raise errors.Invalid("'max-age' must not be negative")
-    created = await call(_auth(request).CreateToken(auth_pb2.CreateTokenRequest(
-        login=account,
-        name=_opt(body, "note", str, "") or "anaconda-client",
-        scopes=_str_list(body, "scopes"),
-        max_age_s=max_age,
-        hostname=_opt(body, "hostname", str, ""),
-        remote_addr=request.remote or "",
-    )))
-    out = token_json(created.info)
-    out.update(token=created.token, user=account)
-    return web.json_response(out)
-
-
-def _token_credential(request: web.Request) -> Credential:
-    cred = extract_credential(request)
-    if cred is None or cred.kind != "token":
-        raise errors.Unauthenticated("this request needs a token (Authorization: token <TOKEN>)")
-    return cred
-
-
-async def delete_current_authentication(request: web.Request) -> web.Response:
-    """Logout: revoke the token the request carries; 201 (§4.2)."""
-    cred = _token_credential(request)
-    principal = await require_principal(request)
-    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=principal.login, token=cred.secret)))
-    request.config_dict[keys.RESOLVER].invalidate(token_hash(cred.secret))
-    return web.json_response({"revoked": resp.revoked}, status=201)
-
-
-async def delete_authentication_by_name(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    name = request.match_info["name"]
-    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=principal.login, name=name)))
-    if resp.revoked == 0:
-        raise errors.NotFound(f"no token named {name!r}")
-    return web.json_response({"revoked": resp.revoked}, status=201)
-
-
-async def current_authentication(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    return web.json_response({
-        "id": principal.token_id or None,
-        "application": principal.token_name or None,
-        "login": principal.login,
-        "scopes": list(principal.scopes),
-        "expires": iso_or_none(principal.expires_at_ms),
-    })
-
-
-async def list_authentications(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    resp = await call(_auth(request).ListTokens(auth_pb2.ListTokensRequest(login=principal.login)))
-    return web.json_response([token_json(t) for t in resp.tokens])
-
-
-async def scopes(request: web.Request) -> web.Response:
-    """Public: the client fetches it without its token (§10.20)."""
-    resp = await call(_auth(request).ListScopes(auth_pb2.ListScopesRequest()))
-    return web.json_response({s.name: s.description for s in resp.scopes})
-
-
-async def current_user(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    user = await _existing_user(request, principal.login)
-    return web.json_response(user_json(user, include_email=True))
-
-
-async def get_user(request: web.Request) -> web.Response:
-    await principal_of(request)
-    user = await _existing_user(request, request.match_info["login"])
-    return web.json_response(user_json(user))
-
-
-async def user_orgs(request: web.Request) -> web.Response:
-    await principal_of(request)
-    await _existing_user(request, request.match_info["login"])
-    return web.json_response([])
-
-
-async def sign_up(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    for name in ("login", "email", "password"):
-        if not isinstance(body.get(name), str) or not body[name]:
-            raise errors.Invalid(f"'{name}' is required and must be a non-empty string")
-    user = await call(_auth(request).CreateUser(auth_pb2.CreateUserRequest(
-        login=body["login"], email=body["email"], password=body["password"], name=_opt(body, "name", str, ""),
-    )))
-    return web.json_response(user_json(user, include_email=True), status=201)
 
 
 # --- packages ------------------------------------------------------------------------

@@ -60,7 +60,8 @@ def _revocations(bus: EventBus):
                 resolver.invalidate(event.token_revoked.token_sha256)
 
         # The cache TTL bounds staleness anyway; the event makes a revocation bite at once.
-        await bus.subscribe("gateway", ["token.revoked"], on_event)
+        # broadcast: every gateway replica has its own cache, so each needs every event.
+        await bus.subscribe("gateway", ["token.revoked"], on_event, broadcast=True)
         yield
 
     return ctx

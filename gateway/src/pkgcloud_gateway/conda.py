@@ -1,14 +1,176 @@
-"""The conda protocol: conda channels: repodata, channeldata and package files per owner and label.
+"""The conda protocol: conda channels (repodata, shards, channeldata, package files) per
+owner and label, at /conda/<owner>[/label/<label>]/<subdir>/<file> and on conda.<host>,
+also behind /t/<token>/ (and with Bearer or Basic credentials).
 
-Mounted at /conda and on conda.<base_domain> (routing.py). Its handlers arrive in a
-later issue; until then every path answers the gateway's JSON 404. Register routes with
-routing.add_route so each also exists behind /t/<token>/.
+Index documents come from the blob store as index-svc published them (the view, public or
+private, is the policy's choice), with ETag/Last-Modified/Cache-Control and 304s. Package
+files are looked up in the registry (visibility, label membership, download count) and
+streamed from the blob store or redirected to a presigned URL.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+
 from aiohttp import web
+from pkgcloud_protos.v1 import common_pb2
+from pkgcloud_servicekit import errors
+from pkgcloud_servicekit.blobstore import BlobNotFound
+
+from . import keys, policy
+from .clients import call
+from .credentials import principal_of
+from .downloads import send_blob
+from .routing import add_route
+
+INDEX_FILES = {
+    "repodata.json": "application/json",
+    "repodata.json.zst": "application/zstd",
+    "current_repodata.json": "application/json",
+    "current_repodata.json.zst": "application/zstd",
+    "run_exports.json": "application/json",
+    "run_exports.json.zst": "application/zstd",
+    "repodata_shards.msgpack.zst": "application/zstd",
+}
+EMPTY_REPODATA = '{{"info":{{"subdir":"{}"}},"packages":{{}},"packages.conda":{{}},"removed":[],"repodata_version":1}}'
+INDEX_MAX_AGE = 60
+IMMUTABLE = "public, max-age=31536000, immutable"
+# How long a document's bytes and ETag are reused before the blob is read again: keeps
+# revalidations cheap without delaying a new upload noticeably.
+_CACHE_TTL_S = 0.1
+_CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
+_PREFIX = "indexes/conda"
+
+
+@dataclass
+class _Doc:
+    body: bytes
+    etag: str
+    last_modified: float
+    read_at: float
+
+
+_cache: dict[str, _Doc] = {}
 
 
 def create_app() -> web.Application:
-    return web.Application()
+    app = web.Application()
+    add_route(app.router, "GET", "/{owner}/{path:.+}", channel_file)
+    app.on_response_prepare.append(_cache_headers)
+    return app
+
+
+async def _cache_headers(request: web.Request, response: web.StreamResponse) -> None:
+    value = request.get(_CACHE_CONTROL)
+    if value and response.status in (200, 302, 304):
+        response.headers["Cache-Control"] = value
+
+
+def _split(owner: str, path: str) -> tuple[str, list[str]]:
+    label = "main"
+    parts = path.split("/")
+    if parts[0] == "label":
+        if len(parts) < 3 or not parts[1]:
+            raise errors.NotFound("Not found")
+        label, parts = parts[1], parts[2:]
+    if any(p in ("", ".", "..") for p in parts):
+        raise errors.NotFound("Not found")
+    return label, parts
+
+
+async def channel_file(request: web.Request) -> web.StreamResponse:
+    owner = request.match_info["owner"]
+    label, parts = _split(owner, request.match_info["path"])
+    principal = await principal_of(request)
+    view = policy.conda_view(principal, owner)
+    private = view == "private"
+    if len(parts) == 1 and parts[0] == "channeldata.json":
+        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,
+                                fallback=b'{"channeldata_version":1,"packages":{},"subdirs":[]}')
+    if len(parts) == 2 and parts[1] in INDEX_FILES:
+        subdir, name = parts
+        fallback = EMPTY_REPODATA.format(subdir).encode() if (subdir, name) == ("noarch", "repodata.json") else None
+        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/{subdir}/{name}", INDEX_FILES[name], private, fallback=fallback)
+    if len(parts) == 3 and parts[1] == "shards" and parts[2].endswith(".msgpack.zst"):
+        key = f"{_PREFIX}/{owner}/{view}/label/{label}/{parts[0]}/shards/{parts[2]}"
+        request[_CACHE_CONTROL] = IMMUTABLE if not private else "private, max-age=31536000, immutable"
+        return await _index_doc(request, key, "application/zstd", private, immutable=True)
+    if len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2")):
+        return await _package(request, principal, owner, label, parts[0], parts[1])
+    raise errors.NotFound("Not found")
+
+
+async def _load(blobs, key: str) -> _Doc | None:
+    now = time.monotonic()
+    doc = _cache.get(key)
+    if doc is not None and now - doc.read_at < _CACHE_TTL_S:
+        return doc
+    try:
+        body = await blobs.read_bytes(key)
+    except BlobNotFound:
+        _cache.pop(key, None)
+        return None
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if doc is not None and doc.etag == etag:
+        doc.read_at = now
+        return doc
+    if len(_cache) > 4096:
+        _cache.clear()
+    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), now)
+    return doc
+
+
+async def _index_doc(request: web.Request, key: str, content_type: str, private: bool, *, fallback: bytes | None = None,
+                     immutable: bool = False) -> web.Response:
+    doc = await _load(request.config_dict[keys.BLOBS], key)
+    if doc is None:
+        if fallback is None:
+            raise errors.NotFound("Not found")
+        doc = _Doc(fallback, '"' + hashlib.sha256(fallback).hexdigest()[:32] + '"', 0.0, 0.0)
+    if not immutable:
+        request[_CACHE_CONTROL] = f"{'private' if private else 'public'}, max-age={INDEX_MAX_AGE}"
+    headers = {"ETag": doc.etag, "Content-Type": content_type}
+    if doc.last_modified:
+        headers["Last-Modified"] = formatdate(doc.last_modified, usegmt=True)
+    if _not_modified(request, doc):
+        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+    # aiohttp sends the headers (Content-Length included) and no body for HEAD
+    return web.Response(body=doc.body, headers=headers)
+
+
+def _not_modified(request: web.Request, doc: _Doc) -> bool:
+    inm = request.headers.get("If-None-Match")
+    if inm is not None:
+        return doc.etag in [t.strip().removeprefix("W/") for t in inm.split(",")] or inm.strip() == "*"
+    ims = request.headers.get("If-Modified-Since")
+    if ims and doc.last_modified:
+        try:
+            return doc.last_modified <= parsedate_to_datetime(ims).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+async def _package(request: web.Request, principal, owner: str, label: str, subdir: str, fn: str) -> web.StreamResponse:
+    stem = fn.removesuffix(".conda").removesuffix(".tar.bz2")
+    pieces = stem.rsplit("-", 2)
+    if len(pieces) != 3:
+        raise errors.NotFound("File not found")
+    name, version, _build = pieces
+    registry = request.config_dict[keys.CLIENTS].registry
+    ref = common_pb2.FileRef(owner=owner, package=name, version=version, basename=f"{subdir}/{fn}")
+    try:
+        rec = await call(registry.GetFile(ref))
+    except (errors.NotFound, errors.Invalid):
+        raise errors.NotFound("File not found") from None
+    # a private file, or one not in this label, is indistinguishable from a missing one
+    if not policy.may_read_package(principal, owner, rec.package_public) or label not in rec.labels:
+        raise errors.NotFound("File not found")
+    # HEAD is a probe, not a download: only a GET is counted
+    blob_file = rec if request.method == "HEAD" else (await call(registry.GetDownload(ref))).file
+    request[_CACHE_CONTROL] = IMMUTABLE if rec.package_public else "private, max-age=31536000, immutable"
+    return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=blob_file.blob_key, filename=fn,
+                           sha256=blob_file.sha256, not_found="File not found")

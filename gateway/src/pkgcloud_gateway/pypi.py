@@ -1,14 +1,415 @@
-"""The pypi protocol: per-owner PyPI simple indexes and twine uploads.
+"""The pypi protocol: per-owner PyPI simple indexes (pip) and the legacy upload API (twine).
 
-Mounted at /pypi and on pypi.<base_domain> (routing.py). Its handlers arrive in a
-later issue; until then every path answers the gateway's JSON 404. Register routes with
-routing.add_route so each also exists behind /t/<token>/.
+Mounted at /pypi and on pypi.<base_domain> (routing.py); every route also exists behind
+/t/<token>/. Simple pages are rendered by index-svc and stored with their ETag
+(`indexes/pypi/...`); serving one is a blob read (briefly cached in memory) with no hashing
+and no database access. File links are relative (`../../files/<package>/<version>/<file>`)
+so downloads stay under the same host, owner, label and token.
+
+twine prints only the HTTP reason phrase of a failed upload, so every upload error is a
+one-line latin-1 reason phrase (and the same text as the body); an upload is never
+redirected, and a byte-identical re-upload answers 200.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
 from aiohttp import web
+from pkgcloud_protos.v1 import common_pb2, registry_pb2
+from pkgcloud_servicekit import errors
+from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
+
+from . import keys, policy
+from .clients import call
+from .credentials import principal_of
+from .downloads import send_blob
+from .routing import add_route
+
+PAGE_PREFIX = "indexes/pypi"
+#: how long a page read from the blob store is reused (index updates are asynchronous anyway)
+PAGE_CACHE_TTL_S = 1.0
+PAGE_CACHE_ENTRIES = 4096
+CHUNK = 256 * 1024
+MAX_FIELDS_BYTES = 4 * 1024 * 1024
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+_ACCEPTABLE = {
+    JSON_TYPE: ("json", JSON_TYPE, 3),
+    "application/vnd.pypi.simple.latest+json": ("json", JSON_TYPE, 3),
+    HTML_TYPE: ("html", HTML_TYPE, 2),
+    "application/vnd.pypi.simple.latest+html": ("html", HTML_TYPE, 2),
+    "text/html": ("html", "text/html", 1),
+}
+_NORMALIZE = re.compile(r"[-_.]+")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_DIST_SUFFIXES = {".whl": "bdist_wheel", ".tar.gz": "sdist", ".zip": "sdist"}
+
+
+def normalize(name: str) -> str:
+    return _NORMALIZE.sub("-", name).lower()
+
+
+# --- content negotiation ----------------------------------------------------------------
+
+
+def negotiate(accept: str, format_param: str = "") -> tuple[str, str] | None:
+    """(page format, Content-Type) for an Accept header (PEP 691); None = 406."""
+    if format_param:
+        choice = _ACCEPTABLE.get(format_param.strip().lower())
+        return (choice[0], choice[1]) if choice else None
+    if not accept.strip():
+        return ("html", "text/html")
+    best: tuple[float, int, str, str] | None = None
+    for item in accept.split(","):
+        media, *params = [p.strip() for p in item.split(";")]
+        media = media.lower()
+        q = 1.0
+        for p in params:
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        if media in ("*/*", "text/*", "application/*"):
+            candidates = [("html", "text/html", 0)] if media != "application/*" else [("json", JSON_TYPE, 0)]
+        elif media in _ACCEPTABLE:
+            candidates = [_ACCEPTABLE[media]]
+        else:
+            continue
+        for fmt, ctype, pref in candidates:
+            if best is None or (q, pref) > (best[0], best[1]):
+                best = (q, pref, fmt, ctype)
+    return (best[2], best[3]) if best else None
+
+
+# --- stored pages -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Page:
+    etag: str
+    body: bytes
+    until: float
+
+
+class PageCache:
+    """Recently read pages (bounded); a missing page is cached too, so 404 storms stay cheap."""
+
+    def __init__(self, ttl_s: float = PAGE_CACHE_TTL_S, entries: int = PAGE_CACHE_ENTRIES):
+        self.ttl_s = ttl_s
+        self.entries = entries
+        self._pages: OrderedDict[str, _Page | None] = OrderedDict()
+        self._until: dict[str, float] = {}
+
+    async def get(self, blobs, key: str) -> _Page | None:
+        now = time.monotonic()
+        if key in self._pages and self._until[key] > now:
+            return self._pages[key]
+        try:
+            blob = await blobs.read_bytes(key)
+            etag, _, body = blob.partition(b"\n")
+            page: _Page | None = _Page(etag.decode("ascii"), body, now + self.ttl_s)
+        except BlobNotFound:
+            page = None
+        if self.ttl_s > 0:
+            self._pages[key] = page
+            self._until[key] = now + self.ttl_s
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                old, _ = self._pages.popitem(last=False)
+                self._until.pop(old, None)
+        return page
+
+
+PAGE_CACHE = web.AppKey("pypi_page_cache", PageCache)
+
+
+def _page_key(owner: str, view: str, label: str, fmt: str, project: str = "") -> str:
+    base = f"{PAGE_PREFIX}/{owner}/{view}/{label}/simple"
+    return f"{base}/{project}/index.{fmt}" if project else f"{base}/index.{fmt}"
+
+
+async def _caller_view(request: web.Request, owner: str) -> tuple[str, bool]:
+    """(view, authenticated). Bad credentials answer 401 with a Basic challenge: pip then asks
+    its keyring / prompts instead of silently treating the index as empty."""
+    request[keys.BASIC_CHALLENGE] = True
+    principal = await principal_of(request)
+    return policy.simple_index_view(principal, owner), principal is not None
+
+
+async def _serve_page(request: web.Request, owner: str, label: str, project: str = "") -> web.StreamResponse:
+    chosen = negotiate(request.headers.get("Accept", ""), request.query.get("format", ""))
+    if chosen is None:
+        raise web.HTTPNotAcceptable(
+            text=f"acceptable types: {JSON_TYPE}, {HTML_TYPE}, text/html", headers={"Vary": "Accept"}
+        )
+    fmt, content_type = chosen
+    view, authenticated = await _caller_view(request, owner)
+    page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
+    if page is None:
+        what = f"project {project!r}" if project else "index"
+        raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
+    cache = "max-age=0, must-revalidate" + (", private" if authenticated or view == "private" else "")
+    headers = {"ETag": page.etag, "Vary": "Accept", "Cache-Control": cache}
+    if page.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=page.body, headers={**headers, "Content-Type": content_type})
+
+
+def _redirect(request: web.Request, path: str) -> web.Response:
+    # relative to the mount: keeps /pypi (or the pypi. host) and any /t/<token>/ prefix
+    prefix = request.config_dict[keys.MOUNT_PREFIX]
+    token = request.match_info.get("_path_token")
+    location = prefix + (f"/t/{token}" if token else "") + path
+    if request.query_string:
+        location += "?" + request.query_string
+    raise web.HTTPMovedPermanently(location)
+
+
+async def project_list(request: web.Request) -> web.StreamResponse:
+    m = request.match_info
+    label = m.get("label", "main")
+    if not request.path.endswith("/"):
+        _redirect(request, _simple_path(m["owner"], m.get("label")) )
+    return await _serve_page(request, m["owner"], label)
+
+
+def _simple_path(owner: str, label: str | None, project: str = "") -> str:
+    base = f"/{owner}/label/{label}/simple/" if label else f"/{owner}/simple/"
+    return base + (f"{project}/" if project else "")
+
+
+async def project_page(request: web.Request) -> web.StreamResponse:
+    m = request.match_info
+    project = m["project"]
+    if normalize(project) != project or not request.path.endswith("/"):
+        _redirect(request, _simple_path(m["owner"], m.get("label"), normalize(project)))
+    return await _serve_page(request, m["owner"], m.get("label", "main"), project)
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    m = request.match_info
+    owner, basename = m["owner"], m["basename"]
+    metadata = basename.endswith(".metadata") and not basename.endswith((".whl", ".tar.gz", ".zip"))
+    if metadata:
+        basename = basename[: -len(".metadata")]
+    request[keys.BASIC_CHALLENGE] = True
+    principal = await principal_of(request)
+    ref = common_pb2.FileRef(owner=owner, package=m["package"], version=m["version"], basename=basename)
+    registry = request.config_dict[keys.CLIENTS].registry
+    try:
+        record = await call(registry.GetFile(ref))
+    except errors.NotFound:
+        raise errors.NotFound("File not found") from None
+    policy.require_read_package(principal, owner, record.package_public, "File not found")
+    label = m.get("label", "main")
+    if record.type != "pypi" or label not in record.labels:
+        raise errors.NotFound("File not found")
+    blobs = request.config_dict[keys.BLOBS]
+    if metadata:
+        attrs_sha = record.sha256
+        return await send_blob(
+            request, blobs, blob_key=sidecar_key(attrs_sha, "metadata"), filename=basename + ".metadata",
+            content_type="text/plain; charset=utf-8", not_found="File not found", allow_redirect=False,
+        )
+    if request.method != "HEAD":
+        await call(registry.GetDownload(ref))  # counts the download
+    return await send_blob(request, blobs, blob_key=record.blob_key, filename=record.basename, sha256=record.sha256, not_found="File not found")
+
+
+# --- twine upload (legacy API) ----------------------------------------------------------
+
+
+class UploadRefused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = " ".join(message.split())  # one line: it becomes the reason phrase
+
+
+def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    reason = message.encode("latin-1", "replace").decode("latin-1")[:400]
+    return web.Response(status=status, reason=reason, text=message + "\n", headers=headers)
+
+
+async def upload(request: web.Request) -> web.StreamResponse:
+    try:
+        return await _upload(request)
+    except UploadRefused as r:
+        return _refusal(r.status, r.message)
+    except errors.ServiceError as e:
+        headers = {"WWW-Authenticate": 'Basic realm="pkgcloud"'} if e.http_status == 401 else None
+        return _refusal(e.http_status, e.message, headers)
+
+
+async def _read_fields(reader) -> tuple[dict[str, list[str]], object]:
+    fields: dict[str, list[str]] = {}
+    seen = 0
+    while True:
+        part = await reader.next()
+        if part is None:
+            raise UploadRefused(400, "Upload payload does not have a file (the 'content' field).")
+        if part.name == "content":
+            return fields, part
+        value = bytearray()
+        while chunk := await part.read_chunk(65536):
+            value += chunk
+            seen += len(chunk)
+            if seen > MAX_FIELDS_BYTES:
+                raise UploadRefused(400, "The upload's metadata fields are too large.")
+        if part.name:
+            fields.setdefault(part.name, []).append(bytes(value).decode("utf-8", "replace"))
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str:
+    values = fields.get(name) or [""]
+    return values[0].strip()
+
+
+async def _upload(request: web.Request) -> web.StreamResponse:
+    owner = request.match_info["owner"]
+    principal = await principal_of(request)
+    if principal is None:
+        raise errors.Unauthenticated("authentication required: upload with -u __token__ -p <token> (or your login and password)")
+    policy.require_write_package(principal, owner)
+    if not request.content_type.startswith("multipart/form-data"):
+        raise UploadRefused(400, "Uploads must be multipart/form-data (the legacy upload API, as twine sends it).")
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError, KeyError):
+        raise UploadRefused(400, "The body is not well-formed multipart/form-data.") from None
+    fields, content = await _read_fields(reader)
+
+    action = _one(fields, ":action")
+    if action != "file_upload":
+        raise UploadRefused(400 if action != "submit" else 410, f"Unsupported :action {action!r}; only file_upload is supported.")
+    if _one(fields, "protocol_version") not in ("", "1"):
+        raise UploadRefused(400, "Unknown protocol version.")
+    filename = content.filename or ""
+    if not filename or "/" in filename or "\\" in filename or any(ord(c) < 32 for c in filename):
+        raise UploadRefused(400, f"Invalid distribution filename {filename!r}.")
+    suffix = next((s for s in _DIST_SUFFIXES if filename.endswith(s)), None)
+    if suffix is None:
+        raise UploadRefused(400, f"Invalid file extension: {filename} is not a wheel (.whl) or an sdist (.tar.gz, .zip).")
+    filetype = _one(fields, "filetype")
+    if filetype and filetype != _DIST_SUFFIXES[suffix]:
+        raise UploadRefused(400, f"Invalid file extension for filetype {filetype}: {filename}.")
+    name, version = _one(fields, "name"), _one(fields, "version")
+    if not name or not version:
+        raise UploadRefused(400, "The upload must carry the project's name and version fields.")
+    sha256 = _one(fields, "sha256_digest").lower()
+    blake2 = _one(fields, "blake2_256_digest").lower()
+    if not _HEX64.match(sha256):
+        raise UploadRefused(400, "The upload must carry sha256_digest (64 hexadecimal digits).")
+    if blake2 and not _HEX64.match(blake2):
+        raise UploadRefused(400, "blake2_256_digest must be 64 hexadecimal digits.")
+
+    registry = request.config_dict[keys.CLIENTS].registry
+    package, created_package = await _project(registry, owner, name, _one(fields, "summary"))
+    created_release = False
+    try:
+        try:
+            await call(registry.GetRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version)))
+        except errors.NotFound:
+            await call(registry.CreateRelease(registry_pb2.CreateReleaseRequest(
+                ref=registry_pb2.ReleaseRef(owner=owner, package=package, version=version), attrs_json="{}",
+            )))
+            created_release = True
+        ref = common_pb2.FileRef(owner=owner, package=package, version=version, basename=filename)
+        try:
+            existing = await call(registry.GetFile(ref))
+        except errors.NotFound:
+            existing = None
+        if existing is not None:
+            await _drain(content)
+            if existing.sha256 == sha256 and (not blake2 or not existing.blake2_256 or existing.blake2_256 == blake2):
+                return web.Response(text="OK: identical file already uploaded\n")
+            raise UploadRefused(400, f"File already exists ({filename!r}, with sha256 hash {existing.sha256!r}).")
+
+        stage = await call(registry.StageUpload(registry_pb2.StageUploadRequest(
+            ref=ref, distribution_type="pypi", sha256=sha256, attrs_json="{}", labels=["main"],
+            form_post_url=str(request.url.with_query(None)),
+        )))
+        upload_key = next(f.value for f in stage.form_data if f.name == "key")
+        grant = await call(registry.GrantFormUpload(registry_pb2.GrantFormUploadRequest(key=upload_key)))
+        blobs = request.config_dict[keys.BLOBS]
+        got_sha, got_blake2 = hashlib.sha256(), hashlib.blake2b(digest_size=32)
+
+        async def chunks():
+            while chunk := await content.read_chunk(CHUNK):
+                got_sha.update(chunk)
+                got_blake2.update(chunk)
+                yield chunk
+
+        try:
+            await blobs.put_stream(grant.blob_key, chunks(), max_size=grant.max_size or None)
+        except BlobTooLarge:
+            raise UploadRefused(413, f"File too large: the limit is {grant.max_size} bytes.") from None
+        if got_sha.hexdigest() != sha256 or (blake2 and got_blake2.hexdigest() != blake2):
+            await blobs.delete(grant.blob_key)
+            raise UploadRefused(400, "The digest supplied does not match a digest calculated from the uploaded file.")
+        await call(registry.CommitUpload(registry_pb2.CommitUploadRequest(ref=ref, dist_id=stage.dist_id)))
+    except BaseException:
+        await _forget_empty(registry, owner, package, version, created_package, created_release)
+        raise
+    return web.Response(text="OK\n")
+
+
+async def _project(registry, owner: str, name: str, summary: str) -> tuple[str, bool]:
+    """The owner's package for this project (matched by normalized name, so `My_Pkg` and
+    `my-pkg` are one project as pip sees them), created when missing."""
+    wanted = normalize(name)
+    listing = await call(registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
+    for p in listing.packages:
+        if normalize(p.name) == wanted:
+            return p.name, False
+    await call(registry.CreatePackage(registry_pb2.CreatePackageRequest(
+        owner=owner, name=name, public=True, summary=summary, package_types=["pypi"],
+    )))
+    return name, True
+
+
+async def _forget_empty(registry, owner: str, package: str, version: str, created_package: bool, created_release: bool) -> None:
+    """A refused upload leaves nothing behind: drop the package/release it created."""
+    try:
+        if created_package:
+            await call(registry.DeletePackage(registry_pb2.PackageRef(owner=owner, name=package)))
+        elif created_release:
+            await call(registry.DeleteRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version)))
+    except errors.ServiceError:
+        pass
+
+
+async def _drain(part) -> None:
+    while await part.read_chunk(CHUNK):
+        pass
+
+
+# --- the sub-application ----------------------------------------------------------------
 
 
 def create_app() -> web.Application:
-    return web.Application()
+    app = web.Application()
+    app[PAGE_CACHE] = PageCache()
+    r = app.router
+    for base in ("/{owner}", "/{owner}/label/{label}"):
+        add_route(r, "GET", f"{base}/simple", project_list)
+        add_route(r, "GET", f"{base}/simple/", project_list)
+        add_route(r, "GET", f"{base}/simple/{{project}}", project_page)
+        add_route(r, "GET", f"{base}/simple/{{project}}/", project_page)
+        add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download)
+    for path in ("/{owner}", "/{owner}/", "/{owner}/legacy", "/{owner}/legacy/"):
+        add_route(r, "POST", path, upload)
+    return app

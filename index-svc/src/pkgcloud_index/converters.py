@@ -17,6 +17,7 @@ _PAYLOAD_OF_TYPE = {
     "file.labels_changed": "file_labels_changed",
     "package.privacy_changed": "package_privacy_changed",
     "package.removed": "package_removed",
+    "file.yank_changed": "file_yank_changed",
 }
 
 
@@ -46,7 +47,7 @@ def incoming_event(event: events_pb2.Event) -> IncomingEvent:
         if carried != expected:
             raise Invalid(f"event {event.id} of type {event.type} carries payload {carried or 'none'}, expected {expected}")
         payload = getattr(event, expected)
-        if event.type in ("file.committed", "file.labels_changed"):
+        if event.type in ("file.committed", "file.labels_changed", "file.yank_changed"):
             changes.append(UpsertFile(_indexed_file(event, payload.file)))
         elif event.type == "file.removed":
             f = _indexed_file(event, payload.file)
@@ -96,6 +97,9 @@ def _indexed_file(event: events_pb2.Event, rec: common_pb2.FileRecord, package: 
         size=rec.size,
         public=rec.package_public,
         attrs_json=rec.attrs_json,
+        upload_time_ms=rec.upload_time_ms,
+        yanked=rec.yanked,
+        yanked_reason=rec.yanked_reason,
     )
 
 

@@ -12,13 +12,21 @@ from pkgcloud_servicekit.mongo_db import open_mongo_database
 from pkgcloud_servicekit.settings import Settings
 from pkgcloud_servicekit.targets import Runtime, Target
 
+from .conda.publisher import CondaIndexPublisher
 from .consumer import IndexEventConsumer
 from .core import IndexCore
 from .metrics import MetricsServer
+from .pypi import PypiIndexPublisher
 from .servicer import SERVICE_NAME, IndexServicer
 from .store import IndexStore
 
 log = logging.getLogger(__name__)
+
+
+def _add_commands(sub) -> None:
+    from .conda.rebuild import add_commands as conda_commands
+
+    conda_commands(sub)
 
 
 def make_store(settings: Settings) -> tuple[IndexStore, Any]:
@@ -61,7 +69,10 @@ async def start(runtime: Runtime) -> IndexComponent:
     metrics = MetricsServer(runtime.metrics_port("index"))
     try:
         await store.open()
-        core = IndexCore(store)
+        publishers: list = []
+        publishers.append(PypiIndexPublisher(store, runtime.blobs))
+        publishers.append(CondaIndexPublisher(store, runtime.blobs))
+        core = IndexCore(store, publishers=publishers)
         consumer = IndexEventConsumer(runtime.bus, core)
         grpc_server = GrpcServer(
             runtime.listen_address("index"),
@@ -69,6 +80,8 @@ async def start(runtime: Runtime) -> IndexComponent:
         )
         await grpc_server.start()
         metrics.start()
+        for publisher in publishers:
+            await publisher.start()  # finish what a crash left unpublished, before new events
         # Last: once subscribed, events flow into the store, so everything else is up.
         await consumer.start()
     except BaseException:
@@ -82,4 +95,4 @@ async def start(runtime: Runtime) -> IndexComponent:
     return IndexComponent(core=core, store=store, consumer=consumer, grpc=grpc_server, metrics=metrics, mongo_client=mongo_client)
 
 
-TARGET = Target(name="index", start=start)
+TARGET = Target(name="index", start=start, add_commands=_add_commands)

@@ -23,6 +23,7 @@ from pkgcloud_servicekit.settings import Settings
 from . import names
 from .convert import file_record
 from .inspectors import UploadContext, inspector_for
+from .labels import LabelManager
 from .store import PackageRecord, RegistryStore, ReleaseRecord, StagedUpload, StoredFile
 from .store.interfaces import STAGE_COMMITTED
 
@@ -116,6 +117,7 @@ class RegistryCore:
         # Serialize "is this content blob still referenced" against commits of the same
         # bytes within this process (striped: bounded memory whatever the number of files).
         self._blob_locks = [asyncio.Lock() for _ in range(_BLOB_LOCKS)]
+        self.labels = LabelManager(store, self._notify)
 
     def _notify(self) -> None:
         if self.on_commit is not None:
@@ -242,6 +244,7 @@ class RegistryCore:
 
     async def delete_file(self, owner: str, package: str, version: str, basename: str) -> FileView:
         view = await self.get_file(owner, package, version, basename)
+        await self.labels.require_unlocked(owner, view.file.labels)  # a locked label keeps its files
 
         def event(pkg: PackageRecord, f: StoredFile) -> events_pb2.Event:
             return new_event(pkg.owner, file_removed=events_pb2.FileRemoved(file=file_record(f, package_public=pkg.public)))
@@ -290,10 +293,13 @@ class RegistryCore:
         if not _SHA256.match(sha256):
             raise Invalid("sha256 must be the 64 hexadecimal digits of the file's SHA-256")
         label_list = names.validate_labels(list(labels))
+        await self.labels.require_unlocked(owner, label_list)
         attrs = _json_object("attrs", attrs_json)
         deps = _json_object("dependencies", dependencies_json)
         self._subdir(distribution_type, basename, attrs)  # refuse a bad conda subdir now, not at commit
         await self._package(owner, package)
+        if distribution_type == "pypi":
+            await self._refuse_pypi_name_clash(owner, package)
         if await self.store.get_release(owner, package, version) is None:
             raise NotFound("Release not found")
         existing = await self.store.get_file(owner, package, version, basename)
@@ -317,6 +323,17 @@ class RegistryCore:
         )
         await self.store.put_stage(stage)
         return StageResult(stage.dist_id, post_url, form_data)
+
+    async def _refuse_pypi_name_clash(self, owner: str, package: str) -> None:
+        # pip only knows normalized names: two spellings of one project would share one page
+        from .inspectors.pypi import name_clash
+
+        other = name_clash(package, [p.name for p in await self.store.list_packages(owner)])
+        if other is not None:
+            raise Invalid(
+                f"package name {package!r} normalizes to the same Python project name as {owner}'s existing package "
+                f"{other!r}; upload it under {other!r}"
+            )
 
     @staticmethod
     def _subdir(file_type: str, basename: str, attrs: dict[str, Any]) -> str:
@@ -353,6 +370,7 @@ class RegistryCore:
             raise NotFound(f"no staged upload {dist_id!r} for {owner}/{package}/{version}/{basename} (already committed)")
         if stage.expires_at_ms <= now_ms():
             raise NotFound(f"no staged upload {dist_id!r} for {owner}/{package}/{version}/{basename} (it expired)")
+        await self.labels.require_unlocked(owner, stage.labels)
 
         size, sha256, md5, blake2 = await self._digest(stage.upload_key)
         if size > self.settings.max_upload_bytes:
@@ -398,6 +416,15 @@ class RegistryCore:
         self._notify()
         await self.blobs.delete(stage.upload_key)
         return FileView(f, pkg.public)
+
+    async def bulk_import(self, files: list[StoredFile], *, public: bool = True) -> int:
+        """Many file records at once, without events (benchmarks, migrations): rebuild the
+        owner's indexes afterwards. The records are trusted as given (an operator path)."""
+        for f in files:
+            names.validate_file_ref(f.owner, f.package, f.version, f.basename)
+            if f.type not in FILE_TYPES:
+                raise Invalid(f"unknown file type {f.type!r}")
+        return await self.store.bulk_add_files(files, public=public)
 
     async def _finish_stage(self, stage: StagedUpload) -> None:
         if stage.state != STAGE_COMMITTED:

@@ -6,6 +6,7 @@ from pkgcloud_protos.v1 import common_pb2, registry_pb2, registry_pb2_grpc
 
 from .convert import file_record, package_message, release_message
 from .core import PackageDetail, RegistryCore, ReleaseDetail
+from .store import StoredFile
 
 SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
 
@@ -88,3 +89,66 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def GetDownload(self, request, context):
         v = await self.core.download(*_ref(request))
         return registry_pb2.Download(file=file_record(v.file, package_public=v.package_public))
+
+    # --- conda labels (issue 3) -----------------------------------------------------
+    async def ListLabels(self, request, context):
+        labels = await self.core.labels.list(request.owner)
+        return registry_pb2.LabelList(labels=[_label(i) for i in labels])
+
+    async def GetLabel(self, request, context):
+        info, files = await self.core.labels.show(request.owner, request.label)
+        publics = await self._publics(request.owner, files)
+        return registry_pb2.LabelFiles(label=_label(info), files=[file_record(f, package_public=publics[f.package]) for f in files])
+
+    async def _publics(self, owner, files):
+        out = {}
+        for f in files:
+            if f.package not in out:
+                pkg = await self.core.store.get_package(owner, f.package)
+                out[f.package] = pkg.public if pkg else False
+        return out
+
+    async def CopyLabel(self, request, context):
+        return _changed(await self.core.labels.copy_label(request.owner, request.from_label, request.to_label))
+
+    async def SetLabelLock(self, request, context):
+        return _label(await self.core.labels.set_locked(request.owner, request.label, request.locked))
+
+    async def RemoveLabel(self, request, context):
+        r = request
+        return _changed(await self.core.labels.remove(r.owner, r.label, r.package, r.version, r.basename))
+
+    async def AddLabel(self, request, context):
+        r = request
+        return _changed(await self.core.labels.add(r.owner, r.label, r.package, r.version, r.basename))
+
+    async def CopyFiles(self, request, context):
+        r = request
+        return _changed(await self.core.labels.copy_files(
+            r.owner, r.package, r.version, r.basename, r.from_label, r.to_label, to_owner=r.to_owner, mode=r.mode,
+        ))
+
+    async def ListOwnerFiles(self, request, context):
+        files = await self.core.store.list_owner_files(request.owner, request.type)
+        publics = await self._publics(request.owner, files)
+        for f in files:
+            yield file_record(f, package_public=publics[f.package])
+
+    async def BulkImportFiles(self, request, context):
+        files = [
+            StoredFile(
+                owner=r.owner, package=r.package, version=r.version, basename=r.basename, type=r.type, subdir=r.subdir,
+                labels=tuple(r.labels) or ("main",), size=r.size, sha256=r.sha256, md5=r.md5, blake2_256=r.blake2_256,
+                blob_key=r.blob_key, attrs_json=r.attrs_json or "{}", upload_time_ms=r.upload_time_ms,
+            )
+            for r in request.files
+        ]
+        return registry_pb2.BulkImportResponse(imported=await self.core.bulk_import(files, public=request.public))
+
+
+def _label(i) -> registry_pb2.LabelInfo:
+    return registry_pb2.LabelInfo(name=i.name, is_locked=i.is_locked, file_count=i.file_count)
+
+
+def _changed(changes) -> registry_pb2.LabelChange:
+    return registry_pb2.LabelChange(files=[file_record(c.file, package_public=c.package_public) for c in changes])

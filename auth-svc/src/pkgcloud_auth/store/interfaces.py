@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 
-from ..records import RevokeSelector, TokenRecord, UserRecord
+from ..records import GroupRecord, RevokeSelector, TokenRecord, UserRecord
 
 
 class AuthStore(abc.ABC):
@@ -65,3 +65,36 @@ class AuthStore(abc.ABC):
         now_ms) and return them as they were before. A token revoked already, or belonging
         to another login, is not matched. Selecting by name revokes every token of that
         name. An empty list means nothing matched."""
+
+    # --- organizations and groups -----------------------------------------------------
+    @abc.abstractmethod
+    async def create_org(self, org: UserRecord, owners: GroupRecord) -> None:
+        """Insert an organization (a user row with user_type "org") with its owners group,
+        both or neither. Raises errors.Conflict when the login is taken."""
+
+    @abc.abstractmethod
+    async def get_group(self, org: str, name: str) -> GroupRecord | None:
+        """The group with its members and packages, or None."""
+
+    @abc.abstractmethod
+    async def list_groups(self, org: str) -> list[GroupRecord]:
+        """The org's groups, by name."""
+
+    @abc.abstractmethod
+    async def groups_of_member(self, login: str, org: str = "") -> list[GroupRecord]:
+        """The groups `login` is a member of (only the org's when org is given), by (org, name)."""
+
+    @abc.abstractmethod
+    async def put_group(self, group: GroupRecord) -> GroupRecord:
+        """Create the group (with no members or packages; those of `group` are ignored), or
+        set the permission of the existing one, keeping its members, packages and creation
+        time. Returns the stored group."""
+
+    @abc.abstractmethod
+    async def set_member(self, org: str, name: str, login: str, present: bool) -> bool:
+        """Add (present=True) or remove a member. False when that changed nothing; raises
+        errors.NotFound when the group does not exist."""
+
+    @abc.abstractmethod
+    async def set_package(self, org: str, name: str, package: str, present: bool) -> bool:
+        """Add or remove a package of the group; like set_member."""

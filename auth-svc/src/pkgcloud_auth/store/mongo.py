@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from pkgcloud_servicekit.errors import Conflict, NotFound
 
-from ..records import RevokeSelector, TokenRecord, UserRecord
+from ..records import GroupRecord, RevokeSelector, TokenRecord, UserRecord
 from .interfaces import AuthStore
 
 
@@ -58,6 +58,9 @@ class MongoAuthStore(AuthStore):
         self.db = db
         self.users = db["users"]
         self.tokens = db["tokens"]
+        # One document per group holding its members and packages: every change is one
+        # single-document update ($addToSet / $pull), so nothing needs a transaction.
+        self.groups = db["groups"]
 
     async def open(self) -> None:
         await self.users.create_index([("login", ASCENDING)], unique=True, name="login_unique")
@@ -65,6 +68,8 @@ class MongoAuthStore(AuthStore):
         await self.tokens.create_index(
             [("login", ASCENDING), ("revoked_at_ms", ASCENDING), ("created_at_ms", ASCENDING)], name="by_login"
         )
+        await self.groups.create_index([("members", ASCENDING)], name="by_member")
+        await self.groups.create_index([("org", ASCENDING), ("name", ASCENDING)], name="by_org")
 
     async def close(self) -> None:
         client = getattr(self.db, "client", None)
@@ -134,3 +139,80 @@ class MongoAuthStore(AuthStore):
             if before is not None:
                 revoked.append(_token(before))
         return revoked
+
+    # --- organizations and groups -----------------------------------------------------
+    async def create_org(self, org: UserRecord, owners: GroupRecord) -> None:
+        for m in owners.members:
+            if await self.users.find_one({"login": m}, {"_id": 1}) is None:
+                raise NotFound(f"no user {m!r}")
+        # The org's user document first: its unique login decides a race. Without
+        # transactions the group follows, and a failure there takes the org back out.
+        await self.create_user(org)
+        try:
+            await self.groups.insert_one(_group_doc(owners, members=owners.members))
+        except BaseException:
+            await self.users.delete_one({"login": org.login, "user_type": "org"})
+            raise
+
+    async def get_group(self, org: str, name: str) -> GroupRecord | None:
+        d = await self.groups.find_one({"_id": _group_id(org, name)})
+        return _group(d) if d else None
+
+    async def list_groups(self, org: str) -> list[GroupRecord]:
+        cursor = self.groups.find({"org": org}).sort([("name", ASCENDING)])
+        return [_group(d) async for d in cursor]
+
+    async def groups_of_member(self, login: str, org: str = "") -> list[GroupRecord]:
+        query: dict[str, Any] = {"members": login}
+        if org:
+            query["org"] = org
+        cursor = self.groups.find(query).sort([("org", ASCENDING), ("name", ASCENDING)])
+        return [_group(d) async for d in cursor]
+
+    async def put_group(self, group: GroupRecord) -> GroupRecord:
+        if await self.users.find_one({"login": group.org, "user_type": "org"}, {"_id": 1}) is None:
+            raise NotFound(f"no organization {group.org!r}")
+        await self.groups.update_one(
+            {"_id": _group_id(group.org, group.name)},
+            {"$set": {"permission": group.permission},
+             "$setOnInsert": {"org": group.org, "name": group.name, "created_at_ms": group.created_at_ms,
+                              "members": [], "packages": []}},
+            upsert=True,
+        )
+        stored = await self.get_group(group.org, group.name)
+        assert stored is not None
+        return stored
+
+    async def _set(self, field: str, org: str, name: str, value: str, present: bool) -> bool:
+        op = {"$addToSet": {field: value}} if present else {"$pull": {field: value}}
+        r = await self.groups.update_one({"_id": _group_id(org, name)}, op)
+        if r.matched_count == 0:
+            raise NotFound(f"no group {org}/{name}")
+        return r.modified_count > 0
+
+    async def set_member(self, org: str, name: str, login: str, present: bool) -> bool:
+        if present and await self.users.find_one({"login": login}, {"_id": 1}) is None:
+            raise NotFound(f"no user {login!r}")
+        return await self._set("members", org, name, login, present)
+
+    async def set_package(self, org: str, name: str, package: str, present: bool) -> bool:
+        return await self._set("packages", org, name, package, present)
+
+
+def _group_id(org: str, name: str) -> str:
+    # '/' appears in neither a login nor a group name, so the key is unambiguous.
+    return f"{org}/{name}"
+
+
+def _group_doc(g: GroupRecord, members: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "_id": _group_id(g.org, g.name), "org": g.org, "name": g.name, "permission": g.permission,
+        "created_at_ms": g.created_at_ms, "members": list(members), "packages": [],
+    }
+
+
+def _group(d: dict[str, Any]) -> GroupRecord:
+    return GroupRecord(
+        org=d["org"], name=d["name"], permission=d["permission"], created_at_ms=d["created_at_ms"],
+        members=tuple(sorted(d.get("members") or ())), packages=tuple(sorted(d.get("packages") or ())),
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
-from ..records import RevokeSelector, TokenRecord, UserRecord
+from ..records import GroupRecord, RevokeSelector, TokenRecord, UserRecord
 from .interfaces import AuthStore
 
 MIGRATIONS = [
@@ -39,6 +39,31 @@ MIGRATIONS = [
         revoked_at_ms INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX tokens_by_login ON tokens(login, revoked_at_ms, created_at_ms);
+    """,
+    # 2: organizations' groups, their members and packages
+    """
+    CREATE TABLE groups (
+        org TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        permission TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (org, name)
+    );
+    CREATE TABLE group_members (
+        org TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        login TEXT NOT NULL REFERENCES users(login) ON DELETE CASCADE,
+        PRIMARY KEY (org, grp, login),
+        FOREIGN KEY (org, grp) REFERENCES groups(org, name) ON DELETE CASCADE
+    );
+    CREATE INDEX group_members_by_login ON group_members(login);
+    CREATE TABLE group_packages (
+        org TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        package TEXT NOT NULL,
+        PRIMARY KEY (org, grp, package),
+        FOREIGN KEY (org, grp) REFERENCES groups(org, name) ON DELETE CASCADE
+    );
     """,
 ]
 
@@ -156,3 +181,94 @@ class SqliteAuthStore(AuthStore):
                     (now_ms, login, arg),
                 )
         return rows
+
+    # --- organizations and groups -----------------------------------------------------
+    async def create_org(self, org: UserRecord, owners: GroupRecord) -> None:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (org.login, org.email, org.password_hash, org.created_at_ms, org.name,
+                     org.user_type, org.description, int(org.disabled)),
+                )
+                await conn.execute(
+                    "INSERT INTO groups (org, name, permission, created_at_ms) VALUES (?, ?, ?, ?)",
+                    (owners.org, owners.name, owners.permission, owners.created_at_ms),
+                )
+                await conn.executemany(
+                    "INSERT INTO group_members (org, grp, login) VALUES (?, ?, ?)",
+                    [(owners.org, owners.name, m) for m in owners.members],
+                )
+        except sqlite3.IntegrityError as e:
+            if "FOREIGN KEY" in str(e):
+                raise NotFound("no such member") from e
+            raise Conflict(f"login {org.login!r} is already taken") from e
+
+    async def _groups(self, where: str, args: tuple) -> list[GroupRecord]:
+        rows = await self.db.fetchall(
+            f"SELECT org, name, permission, created_at_ms FROM groups WHERE {where} ORDER BY org, name", args
+        )
+        out = []
+        for r in rows:
+            members = await self.db.fetchall(
+                "SELECT login FROM group_members WHERE org = ? AND grp = ? ORDER BY login", (r["org"], r["name"])
+            )
+            packages = await self.db.fetchall(
+                "SELECT package FROM group_packages WHERE org = ? AND grp = ? ORDER BY package", (r["org"], r["name"])
+            )
+            out.append(GroupRecord(
+                org=r["org"], name=r["name"], permission=r["permission"], created_at_ms=r["created_at_ms"],
+                members=tuple(m["login"] for m in members), packages=tuple(p["package"] for p in packages),
+            ))
+        return out
+
+    async def get_group(self, org: str, name: str) -> GroupRecord | None:
+        found = await self._groups("org = ? AND name = ?", (org, name))
+        return found[0] if found else None
+
+    async def list_groups(self, org: str) -> list[GroupRecord]:
+        return await self._groups("org = ?", (org,))
+
+    async def groups_of_member(self, login: str, org: str = "") -> list[GroupRecord]:
+        where = "(org, name) IN (SELECT org, grp FROM group_members WHERE login = ?)"
+        if org:
+            return await self._groups(where + " AND org = ?", (login, org))
+        return await self._groups(where, (login,))
+
+    async def put_group(self, group: GroupRecord) -> GroupRecord:
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO groups (org, name, permission, created_at_ms) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (org, name) DO UPDATE SET permission = excluded.permission",
+                    (group.org, group.name, group.permission, group.created_at_ms),
+                )
+        except sqlite3.IntegrityError as e:
+            raise NotFound(f"no organization {group.org!r}") from e
+        stored = await self.get_group(group.org, group.name)
+        assert stored is not None
+        return stored
+
+    async def _set(self, table: str, column: str, org: str, name: str, value: str, present: bool) -> bool:
+        try:
+            async with self.db.transaction() as conn:
+                async with conn.execute("SELECT 1 FROM groups WHERE org = ? AND name = ?", (org, name)) as cur:
+                    if await cur.fetchone() is None:
+                        raise NotFound(f"no group {org}/{name}")
+                if present:
+                    cur = await conn.execute(
+                        f"INSERT OR IGNORE INTO {table} (org, grp, {column}) VALUES (?, ?, ?)", (org, name, value)
+                    )
+                else:
+                    cur = await conn.execute(
+                        f"DELETE FROM {table} WHERE org = ? AND grp = ? AND {column} = ?", (org, name, value)
+                    )
+                return cur.rowcount > 0
+        except sqlite3.IntegrityError as e:
+            raise NotFound(f"no user {value!r}") from e
+
+    async def set_member(self, org: str, name: str, login: str, present: bool) -> bool:
+        return await self._set("group_members", "login", org, name, login, present)
+
+    async def set_package(self, org: str, name: str, package: str, present: bool) -> bool:
+        return await self._set("group_packages", "package", org, name, package, present)

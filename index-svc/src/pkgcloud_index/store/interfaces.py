@@ -47,6 +47,10 @@ class IndexedFile:
     size: int
     public: bool
     attrs_json: str
+    # PyPI simple pages (issue 4): PEP 700 upload-time and PEP 592 yanking
+    upload_time_ms: int = 0
+    yanked: bool = False
+    yanked_reason: str = ""
 
 
 # The effects an event can have on the current files -----------------------------------

@@ -108,6 +108,9 @@ class MongoIndexStore(IndexStore):
                     "size": f.size,
                     "public": f.public,
                     "attrs_json": f.attrs_json,
+                    "upload_time_ms": f.upload_time_ms,
+                    "yanked": f.yanked,
+                    "yanked_reason": f.yanked_reason,
                 }
                 await self.files.replace_one(key, doc, upsert=True)
             case RemoveFile(owner=owner, package=package, version=version, basename=basename):
@@ -157,6 +160,9 @@ class MongoIndexStore(IndexStore):
                     size=d["size"],
                     public=d["public"],
                     attrs_json=d["attrs_json"],
+                    upload_time_ms=d.get("upload_time_ms", 0),
+                    yanked=d.get("yanked", False),
+                    yanked_reason=d.get("yanked_reason", ""),
                 )
             )
         return out

@@ -54,9 +54,18 @@ MIGRATIONS = [
     );
     CREATE INDEX files_by_subdir ON files (owner, type, subdir)
     """,
+    # PyPI simple pages (issue 4)
+    """
+    ALTER TABLE files ADD COLUMN upload_time_ms INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN yanked_reason TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
-_FILE_COLUMNS = "owner, package, version, basename, type, subdir, labels_json, sha256, size, public, attrs_json"
+_FILE_COLUMNS = (
+    "owner, package, version, basename, type, subdir, labels_json, sha256, size, public, attrs_json, "
+    "upload_time_ms, yanked, yanked_reason"
+)
 
 
 class SqliteIndexStore(IndexStore):
@@ -120,15 +129,17 @@ async def _apply_change(conn: aiosqlite.Connection, change: FileChange) -> None:
         case UpsertFile(file=f):
             await conn.execute(
                 f"""
-                INSERT INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (owner, package, version, basename) DO UPDATE SET
                     type = excluded.type, subdir = excluded.subdir, labels_json = excluded.labels_json,
                     sha256 = excluded.sha256, size = excluded.size, public = excluded.public,
-                    attrs_json = excluded.attrs_json
+                    attrs_json = excluded.attrs_json, upload_time_ms = excluded.upload_time_ms,
+                    yanked = excluded.yanked, yanked_reason = excluded.yanked_reason
                 """,
                 (
                     f.owner, f.package, f.version, f.basename, f.type, f.subdir,
                     json.dumps(list(f.labels)), f.sha256, f.size, int(f.public), f.attrs_json,
+                    f.upload_time_ms, int(f.yanked), f.yanked_reason,
                 ),
             )
         case RemoveFile(owner=owner, package=package, version=version, basename=basename):
@@ -159,4 +170,7 @@ def _file_from_row(r: aiosqlite.Row) -> IndexedFile:
         size=r["size"],
         public=bool(r["public"]),
         attrs_json=r["attrs_json"],
+        upload_time_ms=r["upload_time_ms"],
+        yanked=bool(r["yanked"]),
+        yanked_reason=r["yanked_reason"],
     )

@@ -45,7 +45,12 @@ class Inspector(Protocol):
 
 
 # distribution type -> "module:attribute" of its Inspector
-_REGISTRY: dict[str, str] = {}
+_REGISTRY: dict[str, str] = {
+    "conda": "pkgcloud_registry.inspectors.conda:INSPECTOR",
+    "pypi": "pkgcloud_registry.inspectors.pypi:INSPECTOR",
+    "ipynb": "pkgcloud_registry.inspectors.notebook:INSPECTOR",
+    "env": "pkgcloud_registry.inspectors.env:INSPECTOR",
+}
 
 
 def inspector_for(distribution_type: str) -> Inspector | None:

@@ -213,3 +213,28 @@ class RegistryStore(abc.ABC):
     @abc.abstractmethod
     async def mark_sent(self, events: Sequence[PendingEvent]) -> None:
         """Forget these events (confirmed published)."""
+
+    # --- conda labels (issue 3) -----------------------------------------------------
+    @abc.abstractmethod
+    async def list_owner_files(self, owner: str, file_type: str = "") -> list[StoredFile]:
+        """Every file of the owner (optionally of one type), by package, version, basename."""
+
+    @abc.abstractmethod
+    async def set_file_labels(
+        self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+    ) -> StoredFile | None:
+        """Replace the file's labels, storing make_event(package, file_after, previous_labels)
+        with the change. None if the file is absent."""
+
+    @abc.abstractmethod
+    async def locked_labels(self, owner: str) -> list[str]: ...
+
+    @abc.abstractmethod
+    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None: ...
+
+    @abc.abstractmethod
+    async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
+        """Insert many files without events, creating their packages and releases on the
+        way, in few transactions (the benchmark's and migrations' path). Existing
+        basenames are skipped. Returns how many were inserted."""

@@ -352,3 +352,74 @@ class MongoRegistryStore(RegistryStore):
     # for tests and the admin: the pending event ids
     async def outbox_rows(self) -> list[dict[str, Any]]:
         return [{"event_id": e.event_id, "sent_at_ms": None} for e in await self.pending_events(10_000)]
+
+    # --- conda labels (issue 3) -----------------------------------------------------
+    async def list_owner_files(self, owner: str, file_type: str = "") -> list[StoredFile]:
+        q: dict[str, Any] = {"owner": owner, "live": True}
+        if file_type:
+            q["type"] = file_type
+        cursor = self.files.find(q).sort([("package", ASCENDING), ("version", ASCENDING), ("basename", ASCENDING)])
+        return [_file(d) async for d in cursor]
+
+    async def set_file_labels(
+        self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+    ) -> StoredFile | None:
+        doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
+        if doc is None:
+            return None
+        pkg = await self.packages.find_one({"_id": doc["package_id"]})
+        if pkg is None:
+            return None
+        before = _file(doc)
+        after = before.with_(labels=tuple(labels))
+        push, first = _outbox_push([make_event(_pkg(pkg), after, before.labels)])
+        # the new labels and their event: one single-document write
+        res = await self.files.update_one(
+            {"_id": doc["_id"], "live": True, "labels": list(before.labels)},
+            {"$set": {"labels": list(labels), "has_outbox": True}, "$push": push, "$min": first},
+        )
+        if res.matched_count != 1:
+            raise Conflict(f"the labels of {basename} changed meanwhile; try again")
+        return after
+
+    async def locked_labels(self, owner: str) -> list[str]:
+        return sorted([d["label"] async for d in self.db["label_locks"].find({"owner": owner})])
+
+    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None:
+        key = {"_id": f"{owner}/{label}"}
+        if locked:
+            await self.db["label_locks"].replace_one(key, {**key, "owner": owner, "label": label}, upsert=True)
+        else:
+            await self.db["label_locks"].delete_one(key)
+
+    async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
+        now = int(time.time() * 1000)
+        pkg_ids: dict[tuple[str, str], str] = {}
+        docs: list[dict[str, Any]] = []
+        for f in files:
+            pk = (f.owner, f.package)
+            if pk not in pkg_ids:
+                existing = await self._live_package(*pk)
+                if existing is None:
+                    rec = PackageRecord(owner=f.owner, name=f.package, public=public, package_types=(f.type,), created_at_ms=now, modified_at_ms=now)
+                    existing = {"_id": uuid.uuid4().hex, **_doc(rec), "live": True, "outbox": []}
+                    await self.packages.insert_one(existing)
+                pkg_ids[pk] = existing["_id"]
+                known = {d["version"] async for d in self.releases.find({"package_id": existing["_id"]}, {"version": 1})}
+                pkg_ids[pk + ("versions",)] = known  # type: ignore[index]
+            versions = pkg_ids[pk + ("versions",)]  # type: ignore[index]
+            if f.version not in versions:
+                rel = ReleaseRecord(owner=f.owner, package=f.package, version=f.version, created_at_ms=now)
+                await self.releases.insert_one({"_id": uuid.uuid4().hex, "package_id": pkg_ids[pk], **_doc(rel)})
+                versions.add(f.version)
+            docs.append({"_id": uuid.uuid4().hex, "package_id": pkg_ids[pk], **_doc(f.with_(upload_time_ms=f.upload_time_ms or now)), "live": True})
+        inserted = 0
+        for i in range(0, len(docs), 1000):
+            for d in docs[i:i + 1000]:
+                try:
+                    await self.files.insert_one(d)
+                    inserted += 1
+                except DuplicateKeyError:
+                    pass
+        return inserted

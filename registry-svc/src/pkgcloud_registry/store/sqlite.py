@@ -105,6 +105,15 @@ MIGRATIONS = [
     );
     CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_at_ms IS NULL
     """,
+    # conda labels (issue 3): which labels of an owner refuse uploads and label changes
+    """
+    CREATE TABLE label_locks (
+        owner TEXT NOT NULL,
+        label TEXT NOT NULL,
+        PRIMARY KEY (owner, label)
+    );
+    CREATE INDEX files_owner_type ON files(owner, type)
+    """,
 ]
 
 _FILE_COLS = (
@@ -393,3 +402,70 @@ class SqliteRegistryStore(RegistryStore):
     async def outbox_rows(self) -> list[dict[str, Any]]:
         rows = await self.db.fetchall("SELECT seq, event_id, type, owner, sent_at_ms FROM outbox ORDER BY seq")
         return [dict(r) for r in rows]
+
+    # --- conda labels (issue 3) -----------------------------------------------------
+    async def list_owner_files(self, owner: str, file_type: str = "") -> list[StoredFile]:
+        sql = f"SELECT {_FILE_COLS} FROM files WHERE owner = ?"
+        params: tuple = (owner,)
+        if file_type:
+            sql, params = sql + " AND type = ?", (owner, file_type)
+        return [_file(r) for r in await self.db.fetchall(sql + " ORDER BY package, version, basename", params)]
+
+    async def set_file_labels(
+        self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+    ) -> StoredFile | None:
+        async with self.db.transaction() as conn:
+            row = await _one(
+                conn, f"SELECT id, {_FILE_COLS} FROM files WHERE owner = ? AND package = ? AND version = ? AND basename = ?",
+                (owner, package, version, basename),
+            )
+            if row is None:
+                return None
+            before = _file(row)
+            after = before.with_(labels=tuple(labels))
+            pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
+            await conn.execute("UPDATE files SET labels = ? WHERE id = ?", (json.dumps(list(labels)), row["id"]))
+            await _insert_events(conn, [make_event(pkg, after, before.labels)])
+        return after
+
+    async def locked_labels(self, owner: str) -> list[str]:
+        rows = await self.db.fetchall("SELECT label FROM label_locks WHERE owner = ? ORDER BY label", (owner,))
+        return [r["label"] for r in rows]
+
+    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None:
+        async with self.db.transaction() as conn:
+            if locked:
+                await conn.execute("INSERT OR IGNORE INTO label_locks (owner, label) VALUES (?, ?)", (owner, label))
+            else:
+                await conn.execute("DELETE FROM label_locks WHERE owner = ? AND label = ?", (owner, label))
+
+    async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
+        inserted = 0
+        now = int(time.time() * 1000)
+        async with self.db.transaction() as conn:
+            pkg_ids: dict[tuple[str, str], int] = {}
+            rel_ids: dict[tuple[str, str, str], int] = {}
+            for f in files:
+                pk = (f.owner, f.package)
+                if pk not in pkg_ids:
+                    await conn.execute(
+                        f"INSERT OR IGNORE INTO packages ({_PKG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (f.owner, f.package, int(public), "", "", json.dumps([f.type]), "{}", now, now),
+                    )
+                    pkg_ids[pk] = (await _one(conn, "SELECT id FROM packages WHERE owner = ? AND name = ?", pk))["id"]
+                rk = (f.owner, f.package, f.version)
+                if rk not in rel_ids:
+                    await conn.execute(
+                        "INSERT OR IGNORE INTO releases (package_id, version, attrs, created_at_ms) VALUES (?, ?, '{}', ?)",
+                        (pkg_ids[pk], f.version, now),
+                    )
+                    rel_ids[rk] = (await _one(conn, "SELECT id FROM releases WHERE package_id = ? AND version = ?", (pkg_ids[pk], f.version)))["id"]
+                cur = await conn.execute(
+                    f"INSERT OR IGNORE INTO files (release_id, {_FILE_COLS}) VALUES ({', '.join('?' * 18)})",
+                    (rel_ids[rk], f.owner, f.package, f.version, f.basename, f.type, f.subdir,
+                     json.dumps(list(f.labels)), f.size, f.sha256, f.md5, f.blake2_256, f.blob_key,
+                     f.attrs_json, f.dependencies_json, f.description, f.upload_time_ms or now, f.download_count),
+                )
+                inserted += cur.rowcount
+        return inserted

@@ -74,6 +74,61 @@ class AuthServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesResponse.FromString,
                 _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/ChangePassword',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.User.FromString,
+                _registered_method=True)
+        self.CreateOrganization = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/CreateOrganization',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.CreateOrganizationRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.User.FromString,
+                _registered_method=True)
+        self.ListOrganizations = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/ListOrganizations',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsResponse.FromString,
+                _registered_method=True)
+        self.ListGroups = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/ListGroups',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsResponse.FromString,
+                _registered_method=True)
+        self.GetGroup = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/GetGroup',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupRef.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.PutGroup = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/PutGroup',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.PutGroupRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.AddGroupMember = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/AddGroupMember',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.RemoveGroupMember = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/RemoveGroupMember',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.AddGroupPackage = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/AddGroupPackage',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.RemoveGroupPackage = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/RemoveGroupPackage',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+                _registered_method=True)
+        self.GetPermission = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/GetPermission',
+                request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -129,6 +184,82 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangePassword(self, request, context):
+        """--- accounts (issue 5) ---
+        Checks the old password (throttled like CheckPassword) and stores a hash of the new one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateOrganization(self, request, context):
+        """--- organizations and groups (issue 5) ---
+        Creates an organization (a User with user_type "org") and its "owners" group (admin)
+        holding the creator. Membership changes publish `membership.changed`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrganizations(self, request, context):
+        """The organizations the login belongs to (through any group).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGroups(self, request, context):
+        """Groups of an org; with member set, only the groups that member belongs to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutGroup(self, request, context):
+        """Creates the group, or changes its permission when it exists (the owners group stays admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGroupMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGroupMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddGroupPackage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveGroupPackage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPermission(self, request, context):
+        """What `login` may do on `owner`'s package `package` (or on the owner itself when package
+        is empty): the gateway's policy module asks this and decides.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -171,6 +302,61 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.ListScopes,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.User.SerializeToString,
+            ),
+            'CreateOrganization': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOrganization,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.CreateOrganizationRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.User.SerializeToString,
+            ),
+            'ListOrganizations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrganizations,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsResponse.SerializeToString,
+            ),
+            'ListGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGroups,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsResponse.SerializeToString,
+            ),
+            'GetGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroup,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupRef.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'PutGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutGroup,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.PutGroupRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'AddGroupMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGroupMember,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'RemoveGroupMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGroupMember,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'AddGroupPackage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddGroupPackage,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'RemoveGroupPackage': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveGroupPackage,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.Group.SerializeToString,
+            ),
+            'GetPermission': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPermission,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -389,6 +575,303 @@ class AuthService:
             '/pkgcloud.v1.AuthService/ListScopes',
             pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_auth__pb2.ListScopesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/ChangePassword',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOrganization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/CreateOrganization',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.CreateOrganizationRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrganizations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/ListOrganizations',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.ListOrganizationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/ListGroups',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.ListGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/GetGroup',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GroupRef.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/PutGroup',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.PutGroupRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGroupMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/AddGroupMember',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGroupMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/RemoveGroupMember',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GroupMemberRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddGroupPackage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/AddGroupPackage',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveGroupPackage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/RemoveGroupPackage',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GroupPackageRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.Group.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPermission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/GetPermission',
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.FromString,
             options,
             channel_credentials,
             insecure,

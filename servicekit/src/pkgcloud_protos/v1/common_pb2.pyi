@@ -41,7 +41,7 @@ class FileRef(_message.Message):
     def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ...) -> None: ...
 
 class FileRecord(_message.Message):
-    __slots__ = ("owner", "package", "version", "basename", "type", "subdir", "labels", "size", "sha256", "md5", "blob_key", "attrs_json", "upload_time_ms", "package_public", "description", "dependencies_json", "download_count", "blake2_256")
+    __slots__ = ("owner", "package", "version", "basename", "type", "subdir", "labels", "size", "sha256", "md5", "blob_key", "attrs_json", "upload_time_ms", "package_public", "description", "dependencies_json", "download_count", "blake2_256", "yanked", "yanked_reason")
     OWNER_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,8 @@ class FileRecord(_message.Message):
     DEPENDENCIES_JSON_FIELD_NUMBER: _ClassVar[int]
     DOWNLOAD_COUNT_FIELD_NUMBER: _ClassVar[int]
     BLAKE2_256_FIELD_NUMBER: _ClassVar[int]
+    YANKED_FIELD_NUMBER: _ClassVar[int]
+    YANKED_REASON_FIELD_NUMBER: _ClassVar[int]
     owner: str
     package: str
     version: str
@@ -78,4 +80,6 @@ class FileRecord(_message.Message):
     dependencies_json: str
     download_count: int
     blake2_256: str
-    def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ..., type: _Optional[str] = ..., subdir: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., md5: _Optional[str] = ..., blob_key: _Optional[str] = ..., attrs_json: _Optional[str] = ..., upload_time_ms: _Optional[int] = ..., package_public: _Optional[bool] = ..., description: _Optional[str] = ..., dependencies_json: _Optional[str] = ..., download_count: _Optional[int] = ..., blake2_256: _Optional[str] = ...) -> None: ...
+    yanked: bool
+    yanked_reason: str
+    def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ..., type: _Optional[str] = ..., subdir: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., md5: _Optional[str] = ..., blob_key: _Optional[str] = ..., attrs_json: _Optional[str] = ..., upload_time_ms: _Optional[int] = ..., package_public: _Optional[bool] = ..., description: _Optional[str] = ..., dependencies_json: _Optional[str] = ..., download_count: _Optional[int] = ..., blake2_256: _Optional[str] = ..., yanked: _Optional[bool] = ..., yanked_reason: _Optional[str] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pkgcloud_protos.v1 import common_pb2 as pkgcloud__protos_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpkgcloud_protos/v1/events.proto\x12\x0bpkgcloud.v1\x1a\x1fpkgcloud_protos/v1/common.proto\"\xff\x03\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x16\n\x0eoccurred_at_ms\x18\x04 \x01(\x03\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x34\n\x0e\x66ile_committed\x18\n \x01(\x0b\x32\x1a.pkgcloud.v1.FileCommittedH\x00\x12\x30\n\x0c\x66ile_removed\x18\x0b \x01(\x0b\x32\x18.pkgcloud.v1.FileRemovedH\x00\x12=\n\x13\x66ile_labels_changed\x18\x0c \x01(\x0b\x32\x1e.pkgcloud.v1.FileLabelsChangedH\x00\x12\x45\n\x17package_privacy_changed\x18\r \x01(\x0b\x32\".pkgcloud.v1.PackagePrivacyChangedH\x00\x12\x36\n\x0fpackage_removed\x18\x0e \x01(\x0b\x32\x1b.pkgcloud.v1.PackageRemovedH\x00\x12\x32\n\rtoken_revoked\x18\x0f \x01(\x0b\x32\x19.pkgcloud.v1.TokenRevokedH\x00\x12<\n\x12membership_changed\x18\x10 \x01(\x0b\x32\x1e.pkgcloud.v1.MembershipChangedH\x00\x42\t\n\x07payload\"H\n\rFileCommitted\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"4\n\x0b\x46ileRemoved\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\"S\n\x11\x46ileLabelsChanged\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\x12\x17\n\x0fprevious_labels\x18\x02 \x03(\t\"`\n\x15PackagePrivacyChanged\x12\x0f\n\x07package\x18\x01 \x01(\t\x12\x0e\n\x06public\x18\x02 \x01(\x08\x12&\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x17.pkgcloud.v1.FileRecord\"I\n\x0ePackageRemoved\x12\x0f\n\x07package\x18\x01 \x01(\t\x12&\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x17.pkgcloud.v1.FileRecord\"3\n\x0cTokenRevoked\x12\x14\n\x0ctoken_sha256\x18\x01 \x01(\t\x12\r\n\x05login\x18\x02 \x01(\t\"/\n\x11MembershipChanged\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\r\n\x05login\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpkgcloud_protos/v1/events.proto\x12\x0bpkgcloud.v1\x1a\x1fpkgcloud_protos/v1/common.proto\"\xba\x04\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x16\n\x0eoccurred_at_ms\x18\x04 \x01(\x03\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x34\n\x0e\x66ile_committed\x18\n \x01(\x0b\x32\x1a.pkgcloud.v1.FileCommittedH\x00\x12\x30\n\x0c\x66ile_removed\x18\x0b \x01(\x0b\x32\x18.pkgcloud.v1.FileRemovedH\x00\x12=\n\x13\x66ile_labels_changed\x18\x0c \x01(\x0b\x32\x1e.pkgcloud.v1.FileLabelsChangedH\x00\x12\x45\n\x17package_privacy_changed\x18\r \x01(\x0b\x32\".pkgcloud.v1.PackagePrivacyChangedH\x00\x12\x36\n\x0fpackage_removed\x18\x0e \x01(\x0b\x32\x1b.pkgcloud.v1.PackageRemovedH\x00\x12\x32\n\rtoken_revoked\x18\x0f \x01(\x0b\x32\x19.pkgcloud.v1.TokenRevokedH\x00\x12<\n\x12membership_changed\x18\x10 \x01(\x0b\x32\x1e.pkgcloud.v1.MembershipChangedH\x00\x12\x39\n\x11\x66ile_yank_changed\x18( \x01(\x0b\x32\x1c.pkgcloud.v1.FileYankChangedH\x00\x42\t\n\x07payload\"H\n\rFileCommitted\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\x12\x10\n\x08replaced\x18\x02 \x01(\x08\"4\n\x0b\x46ileRemoved\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\"S\n\x11\x46ileLabelsChanged\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecord\x12\x17\n\x0fprevious_labels\x18\x02 \x03(\t\"`\n\x15PackagePrivacyChanged\x12\x0f\n\x07package\x18\x01 \x01(\t\x12\x0e\n\x06public\x18\x02 \x01(\x08\x12&\n\x05\x66iles\x18\x03 \x03(\x0b\x32\x17.pkgcloud.v1.FileRecord\"I\n\x0ePackageRemoved\x12\x0f\n\x07package\x18\x01 \x01(\t\x12&\n\x05\x66iles\x18\x02 \x03(\x0b\x32\x17.pkgcloud.v1.FileRecord\"3\n\x0cTokenRevoked\x12\x14\n\x0ctoken_sha256\x18\x01 \x01(\t\x12\r\n\x05login\x18\x02 \x01(\t\"/\n\x11MembershipChanged\x12\x0b\n\x03org\x18\x01 \x01(\t\x12\r\n\x05login\x18\x02 \x01(\t\"8\n\x0f\x46ileYankChanged\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.pkgcloud.v1.FileRecordb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,19 +33,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pkgcloud_protos.v1.events_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENT']._serialized_start=82
-  _globals['_EVENT']._serialized_end=593
-  _globals['_FILECOMMITTED']._serialized_start=595
-  _globals['_FILECOMMITTED']._serialized_end=667
-  _globals['_FILEREMOVED']._serialized_start=669
-  _globals['_FILEREMOVED']._serialized_end=721
-  _globals['_FILELABELSCHANGED']._serialized_start=723
-  _globals['_FILELABELSCHANGED']._serialized_end=806
-  _globals['_PACKAGEPRIVACYCHANGED']._serialized_start=808
-  _globals['_PACKAGEPRIVACYCHANGED']._serialized_end=904
-  _globals['_PACKAGEREMOVED']._serialized_start=906
-  _globals['_PACKAGEREMOVED']._serialized_end=979
-  _globals['_TOKENREVOKED']._serialized_start=981
-  _globals['_TOKENREVOKED']._serialized_end=1032
-  _globals['_MEMBERSHIPCHANGED']._serialized_start=1034
-  _globals['_MEMBERSHIPCHANGED']._serialized_end=1081
+  _globals['_EVENT']._serialized_end=652
+  _globals['_FILECOMMITTED']._serialized_start=654
+  _globals['_FILECOMMITTED']._serialized_end=726
+  _globals['_FILEREMOVED']._serialized_start=728
+  _globals['_FILEREMOVED']._serialized_end=780
+  _globals['_FILELABELSCHANGED']._serialized_start=782
+  _globals['_FILELABELSCHANGED']._serialized_end=865
+  _globals['_PACKAGEPRIVACYCHANGED']._serialized_start=867
+  _globals['_PACKAGEPRIVACYCHANGED']._serialized_end=963
+  _globals['_PACKAGEREMOVED']._serialized_start=965
+  _globals['_PACKAGEREMOVED']._serialized_end=1038
+  _globals['_TOKENREVOKED']._serialized_start=1040
+  _globals['_TOKENREVOKED']._serialized_end=1091
+  _globals['_MEMBERSHIPCHANGED']._serialized_start=1093
+  _globals['_MEMBERSHIPCHANGED']._serialized_end=1140
+  _globals['_FILEYANKCHANGED']._serialized_start=1142
+  _globals['_FILEYANKCHANGED']._serialized_end=1198
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("id", "type", "owner", "occurred_at_ms", "request_id", "file_committed", "file_removed", "file_labels_changed", "package_privacy_changed", "package_removed", "token_revoked", "membership_changed")
+    __slots__ = ("id", "type", "owner", "occurred_at_ms", "request_id", "file_committed", "file_removed", "file_labels_changed", "package_privacy_changed", "package_removed", "token_revoked", "membership_changed", "file_yank_changed")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class Event(_message.Message):
     PACKAGE_REMOVED_FIELD_NUMBER: _ClassVar[int]
     TOKEN_REVOKED_FIELD_NUMBER: _ClassVar[int]
     MEMBERSHIP_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    FILE_YANK_CHANGED_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     owner: str
@@ -33,7 +34,8 @@ class Event(_message.Message):
     package_removed: PackageRemoved
     token_revoked: TokenRevoked
     membership_changed: MembershipChanged
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., owner: _Optional[str] = ..., occurred_at_ms: _Optional[int] = ..., request_id: _Optional[str] = ..., file_committed: _Optional[_Union[FileCommitted, _Mapping]] = ..., file_removed: _Optional[_Union[FileRemoved, _Mapping]] = ..., file_labels_changed: _Optional[_Union[FileLabelsChanged, _Mapping]] = ..., package_privacy_changed: _Optional[_Union[PackagePrivacyChanged, _Mapping]] = ..., package_removed: _Optional[_Union[PackageRemoved, _Mapping]] = ..., token_revoked: _Optional[_Union[TokenRevoked, _Mapping]] = ..., membership_changed: _Optional[_Union[MembershipChanged, _Mapping]] = ...) -> None: ...
+    file_yank_changed: FileYankChanged
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., owner: _Optional[str] = ..., occurred_at_ms: _Optional[int] = ..., request_id: _Optional[str] = ..., file_committed: _Optional[_Union[FileCommitted, _Mapping]] = ..., file_removed: _Optional[_Union[FileRemoved, _Mapping]] = ..., file_labels_changed: _Optional[_Union[FileLabelsChanged, _Mapping]] = ..., package_privacy_changed: _Optional[_Union[PackagePrivacyChanged, _Mapping]] = ..., package_removed: _Optional[_Union[PackageRemoved, _Mapping]] = ..., token_revoked: _Optional[_Union[TokenRevoked, _Mapping]] = ..., membership_changed: _Optional[_Union[MembershipChanged, _Mapping]] = ..., file_yank_changed: _Optional[_Union[FileYankChanged, _Mapping]] = ...) -> None: ...
 
 class FileCommitted(_message.Message):
     __slots__ = ("file", "replaced")
@@ -90,3 +92,9 @@ class MembershipChanged(_message.Message):
     org: str
     login: str
     def __init__(self, org: _Optional[str] = ..., login: _Optional[str] = ...) -> None: ...
+
+class FileYankChanged(_message.Message):
+    __slots__ = ("file",)
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    file: _common_pb2.FileRecord
+    def __init__(self, file: _Optional[_Union[_common_pb2.FileRecord, _Mapping]] = ...) -> None: ...

@@ -192,3 +192,127 @@ class Download(_message.Message):
     FILE_FIELD_NUMBER: _ClassVar[int]
     file: _common_pb2.FileRecord
     def __init__(self, file: _Optional[_Union[_common_pb2.FileRecord, _Mapping]] = ...) -> None: ...
+
+class LabelOwnerRef(_message.Message):
+    __slots__ = ("owner", "type")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    type: str
+    def __init__(self, owner: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class LabelRef(_message.Message):
+    __slots__ = ("owner", "label")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    label: str
+    def __init__(self, owner: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class LabelInfo(_message.Message):
+    __slots__ = ("name", "is_locked", "file_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IS_LOCKED_FIELD_NUMBER: _ClassVar[int]
+    FILE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    is_locked: bool
+    file_count: int
+    def __init__(self, name: _Optional[str] = ..., is_locked: _Optional[bool] = ..., file_count: _Optional[int] = ...) -> None: ...
+
+class LabelList(_message.Message):
+    __slots__ = ("labels",)
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    labels: _containers.RepeatedCompositeFieldContainer[LabelInfo]
+    def __init__(self, labels: _Optional[_Iterable[_Union[LabelInfo, _Mapping]]] = ...) -> None: ...
+
+class LabelFiles(_message.Message):
+    __slots__ = ("label", "files")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    label: LabelInfo
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    def __init__(self, label: _Optional[_Union[LabelInfo, _Mapping]] = ..., files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ...) -> None: ...
+
+class CopyLabelRequest(_message.Message):
+    __slots__ = ("owner", "from_label", "to_label")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    FROM_LABEL_FIELD_NUMBER: _ClassVar[int]
+    TO_LABEL_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    from_label: str
+    to_label: str
+    def __init__(self, owner: _Optional[str] = ..., from_label: _Optional[str] = ..., to_label: _Optional[str] = ...) -> None: ...
+
+class SetLabelLockRequest(_message.Message):
+    __slots__ = ("owner", "label", "locked")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    label: str
+    locked: bool
+    def __init__(self, owner: _Optional[str] = ..., label: _Optional[str] = ..., locked: _Optional[bool] = ...) -> None: ...
+
+class LabelSpec(_message.Message):
+    __slots__ = ("owner", "label", "package", "version", "basename")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    BASENAME_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    label: str
+    package: str
+    version: str
+    basename: str
+    def __init__(self, owner: _Optional[str] = ..., label: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ...) -> None: ...
+
+class CopyFilesRequest(_message.Message):
+    __slots__ = ("owner", "package", "version", "basename", "from_label", "to_label", "to_owner", "mode")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    BASENAME_FIELD_NUMBER: _ClassVar[int]
+    FROM_LABEL_FIELD_NUMBER: _ClassVar[int]
+    TO_LABEL_FIELD_NUMBER: _ClassVar[int]
+    TO_OWNER_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    package: str
+    version: str
+    basename: str
+    from_label: str
+    to_label: str
+    to_owner: str
+    mode: str
+    def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ..., from_label: _Optional[str] = ..., to_label: _Optional[str] = ..., to_owner: _Optional[str] = ..., mode: _Optional[str] = ...) -> None: ...
+
+class LabelChange(_message.Message):
+    __slots__ = ("files",)
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    def __init__(self, files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ...) -> None: ...
+
+class BulkImportRequest(_message.Message):
+    __slots__ = ("files", "public")
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    public: bool
+    def __init__(self, files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ..., public: _Optional[bool] = ...) -> None: ...
+
+class BulkImportResponse(_message.Message):
+    __slots__ = ("imported",)
+    IMPORTED_FIELD_NUMBER: _ClassVar[int]
+    imported: int
+    def __init__(self, imported: _Optional[int] = ...) -> None: ...
+
+class SetYankedRequest(_message.Message):
+    __slots__ = ("ref", "yanked", "reason")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    YANKED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ref: _common_pb2.FileRef
+    yanked: bool
+    reason: str
+    def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., yanked: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...

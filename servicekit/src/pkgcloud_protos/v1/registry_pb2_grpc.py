@@ -110,6 +110,56 @@ class RegistryServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Download.FromString,
                 _registered_method=True)
+        self.SetYanked = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/SetYanked',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+                _registered_method=True)
+        self.ListLabels = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/ListLabels',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelList.FromString,
+                _registered_method=True)
+        self.GetLabel = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/GetLabel',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelRef.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelFiles.FromString,
+                _registered_method=True)
+        self.CopyLabel = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/CopyLabel',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CopyLabelRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+                _registered_method=True)
+        self.SetLabelLock = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/SetLabelLock',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetLabelLockRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelInfo.FromString,
+                _registered_method=True)
+        self.RemoveLabel = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/RemoveLabel',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+                _registered_method=True)
+        self.AddLabel = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/AddLabel',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+                _registered_method=True)
+        self.CopyFiles = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/CopyFiles',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CopyFilesRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+                _registered_method=True)
+        self.ListOwnerFiles = channel.unary_stream(
+                '/pkgcloud.v1.RegistryService/ListOwnerFiles',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+                _registered_method=True)
+        self.BulkImportFiles = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/BulkImportFiles',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -209,6 +259,75 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetYanked(self, request, context):
+        """--- PyPI (issue 4) ---
+        Yank or un-yank a file (PEP 592); publishes file.yank_changed when the state changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLabels(self, request, context):
+        """--- conda labels (issue 3) ---------------------------------------------------------
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLabel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyLabel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetLabelLock(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveLabel(self, request, context):
+        """Take the label off the matching files (package/version/basename narrow it; empty = all).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddLabel(self, request, context):
+        """Put the label on the matching files (anaconda move, step 2).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CopyFiles(self, request, context):
+        """anaconda copy: files of package/version[/basename] in from_label get to_label.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwnerFiles(self, request, context):
+        """Every file of an owner (index rebuilds read the registry through this).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BulkImportFiles(self, request, context):
+        """Benchmark / migration path: many file records in few transactions, no events
+        (run index-svc's rebuild afterwards).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -286,6 +405,56 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.GetDownload,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Download.SerializeToString,
+            ),
+            'SetYanked': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetYanked,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.SerializeToString,
+            ),
+            'ListLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLabels,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelList.SerializeToString,
+            ),
+            'GetLabel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLabel,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelRef.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelFiles.SerializeToString,
+            ),
+            'CopyLabel': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyLabel,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CopyLabelRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.SerializeToString,
+            ),
+            'SetLabelLock': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLabelLock,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetLabelLockRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelInfo.SerializeToString,
+            ),
+            'RemoveLabel': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveLabel,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.SerializeToString,
+            ),
+            'AddLabel': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddLabel,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.SerializeToString,
+            ),
+            'CopyFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.CopyFiles,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CopyFilesRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.SerializeToString,
+            ),
+            'ListOwnerFiles': grpc.unary_stream_rpc_method_handler(
+                    servicer.ListOwnerFiles,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.SerializeToString,
+            ),
+            'BulkImportFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.BulkImportFiles,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -693,6 +862,276 @@ class RegistryService:
             '/pkgcloud.v1.RegistryService/GetDownload',
             pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.SerializeToString,
             pkgcloud__protos_dot_v1_dot_registry__pb2.Download.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetYanked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/SetYanked',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/ListLabels',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLabel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/GetLabel',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelRef.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelFiles.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyLabel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/CopyLabel',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CopyLabelRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLabelLock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/SetLabelLock',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SetLabelLockRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveLabel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/RemoveLabel',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddLabel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/AddLabel',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelSpec.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CopyFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/CopyFiles',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CopyFilesRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnerFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/ListOwnerFiles',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.LabelOwnerRef.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BulkImportFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/BulkImportFiles',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -19,6 +19,8 @@ from .interfaces import EventBus, Handler
 
 log = logging.getLogger(__name__)
 
+_broadcast_ids = itertools.count(1)
+
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: '*' is exactly one word, '#' zero or more words."""
@@ -79,9 +81,12 @@ class InProcessEventBus(EventBus):
     async def close(self) -> None:
         self._closed = True
 
-    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
+    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler, *, broadcast: bool = False) -> None:
         if not consumer:
             raise ValueError("consumer name must not be empty")
+        if broadcast:
+            # A consumer of its own, as a process-private queue would be.
+            consumer = f"{consumer}#{next(_broadcast_ids)}"
         c = self._consumers.setdefault(consumer, _Consumer(consumer))
         for key in routing_keys:
             if key not in c.patterns:

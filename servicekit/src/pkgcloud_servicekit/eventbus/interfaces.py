@@ -27,6 +27,11 @@ class EventBus(abc.ABC):
         """Publish with the event's `type` as routing key; raises if not confirmed."""
 
     @abc.abstractmethod
-    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
+    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler, *, broadcast: bool = False) -> None:
         """Deliver matching events (topic patterns like 'file.*' or '#') to handler.
-        One durable queue per consumer name; several processes with the same name share it."""
+        One durable queue per consumer name; several processes with the same name share it.
+
+        broadcast=True instead gives this subscription a queue of its own that lives only as
+        long as the process: every process subscribing under the name gets every event, and
+        events published while none is running are not kept (cache invalidation, where each
+        replica must hear each event and a restarted one starts with an empty cache)."""

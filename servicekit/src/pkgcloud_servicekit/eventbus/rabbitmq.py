@@ -8,6 +8,10 @@ Topology per consumer name C (prefix P):
              (a delayed retry that blocks neither the consumer nor the events behind it)
   P.C.dead   durable queue where an event is parked after max_attempts failed deliveries
 
+A broadcast subscription (subscribe(..., broadcast=True)) uses C.<random> instead and
+declares the three queues exclusive: each process hears every event, and the broker deletes
+its queues when its connection goes.
+
 An attempt counter travels in a message header. A failed message is republished (with
 publisher confirms) before the original is acked, so a crash in between duplicates it at
 worst; consumers are idempotent by event id. connect_robust reconnects after a broker
@@ -148,7 +152,7 @@ class RabbitMQEventBus(EventBus):
         # keeps it and publishes it again later instead of the broker dropping it.
         await self._exchange.publish(message, routing_key=event.type, mandatory=True, timeout=self.publish_timeout_s)
 
-    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler) -> None:
+    async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler, *, broadcast: bool = False) -> None:
         if not consumer or "/" in consumer:
             raise ValueError(f"bad consumer name {consumer!r}")
         if not routing_keys:
@@ -156,13 +160,19 @@ class RabbitMQEventBus(EventBus):
         await self.start()
         assert self._consume_channel is not None
         ch = self._consume_channel
+        if broadcast:
+            consumer = f"{consumer}.{uuid.uuid4().hex[:12]}"
         main, retry, dead = queue_names(self.queue_prefix, consumer)
         # Declared on the consuming channel too, so a robust reconnect re-creates the
         # exchange before re-binding the queue to it.
         exchange = await self._declare_exchange(ch)
-        await ch.declare_queue(dead, durable=True)
-        await ch.declare_queue(retry, durable=True, arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": main})
-        queue = await ch.declare_queue(main, durable=True)
+        # A broadcast subscription's three queues are exclusive to this connection, so the
+        # broker deletes them when the process goes (the retry and dead queues have no
+        # consumer, so auto-delete alone would never remove them).
+        kind = {"durable": False, "exclusive": True} if broadcast else {"durable": True}
+        await ch.declare_queue(dead, **kind)
+        await ch.declare_queue(retry, arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": main}, **kind)
+        queue = await ch.declare_queue(main, **kind)
         for key in routing_keys:
             await queue.bind(exchange, key)
         sub = _Subscription(self, consumer, handler, queue, retry, dead)

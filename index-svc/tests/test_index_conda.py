@@ -1,0 +1,163 @@
+"""The conda channel documents: records equal py-rattler's own indexer's, the incremental path
+and a rebuild give the same bytes, views and labels separate what they must."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+
+import msgpack
+import pytest
+import zstandard
+from e2e_harness.conda_packages import build
+
+from pkgcloud_index.conda import layout
+from pkgcloud_index.conda.builder import ChannelIndexBuilder
+from pkgcloud_index.conda.publisher import CondaIndexPublisher
+from pkgcloud_index.conda.records import CondaFile
+from pkgcloud_index.store import AppliedEvent, IndexedFile, RemoveFile, UpsertFile
+from pkgcloud_index.store.sqlite import SqliteIndexStore
+from pkgcloud_registry.inspectors.conda import build_attrs, read_metadata, split_basename
+from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
+
+
+def _attrs(path, subdir):
+    """What the registry's conda inspector records for this file."""
+    fn = path.name
+    _, stem, ext = split_basename(f"{subdir}/{fn}")
+    with open(path, "rb") as f:
+        attrs = build_attrs(subdir, stem, read_metadata(fn, ext, f))
+    data = path.read_bytes()
+    attrs.update(md5=hashlib.md5(data).hexdigest(), sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    return json.dumps(attrs, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("chan")
+    paths = [
+        (build(out, "mylib", "1.0.0", build_string="h1_0", subdir="linux-64", ext=".tar.bz2", run_exports={"weak": ["mylib >=1.0.0,<2.0a0"]}), "linux-64"),
+        (build(out, "mylib", "1.1.0", build_string="h1_0", subdir="linux-64", ext=".conda", run_exports={"weak": ["mylib >=1.1.0,<2.0a0"]}), "linux-64"),
+        (build(out, "myapp", "2.0.0", build_string="h7_1", build_number=1, subdir="linux-64", depends=("mylib >=1.0", "myutil"),
+               constrains=("mylib <1.2",)), "linux-64"),
+        (build(out, "myutil", "0.3.0", subdir="noarch"), "noarch"),
+    ]
+    shutil.rmtree(out / ".build", ignore_errors=True)
+    return out, paths
+
+
+def _files(paths, **kw):
+    out = []
+    for i, (p, subdir) in enumerate(paths):
+        stem = p.name.removesuffix(".conda").removesuffix(".tar.bz2")
+        name, version, _ = stem.rsplit("-", 2)
+        data = p.read_bytes()
+        out.append(CondaFile(package=name, version=version, basename=f"{subdir}/{p.name}", subdir=subdir, labels=kw.get("labels", ("main",)),
+                             public=kw.get("public", True), sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                             upload_time_ms=1_700_000_000_000 + i, attrs_json=_attrs(p, subdir)))
+    return out
+
+
+def test_records_equal_rattler_index_fs(channel):
+    from rattler.index import index_fs
+
+    out, paths = channel
+    asyncio.run(index_fs(str(out)))
+    files = _files(paths)
+    builder = ChannelIndexBuilder()
+    for subdir in ("linux-64", "noarch"):
+        ours = json.loads(builder.subdir_documents(subdir, [f for f in files if f.subdir == subdir])[f"{subdir}/repodata.json"])
+        theirs = json.loads((out / subdir / "repodata.json").read_text())
+        for section in ("packages", "packages.conda"):
+            assert set(ours[section]) == set(theirs[section])
+            for fn, rec in theirs[section].items():
+                mine = dict(ours[section][fn])
+                # indexed_timestamp is when each indexer first saw the file: ours is the upload time
+                assert mine.pop("indexed_timestamp") > 0 and rec.pop("indexed_timestamp") > 0
+                assert mine == rec, fn
+
+
+def test_documents_are_well_formed(channel):
+    _, paths = channel
+    files = [f for f in _files(paths) if f.subdir == "linux-64"]
+    docs = ChannelIndexBuilder().subdir_documents("linux-64", files)
+    repodata = docs["linux-64/repodata.json"]
+    assert zstandard.ZstdDecompressor().decompress(docs["linux-64/repodata.json.zst"]) == repodata
+    index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(docs["linux-64/repodata_shards.msgpack.zst"]))
+    assert index["info"]["shards_base_url"] == "./shards/" and set(index["shards"]) == {"mylib", "myapp"}
+    for name, digest in index["shards"].items():
+        shard = docs[f"linux-64/shards/{digest.hex()}.msgpack.zst"]
+        assert hashlib.sha256(shard).digest() == digest  # content-addressed
+    current = json.loads(docs["linux-64/current_repodata.json"])
+    assert set(current["packages.conda"]) == {"mylib-1.1.0-h1_0.conda", "myapp-2.0.0-h7_1.conda"} and current["packages"] == {}
+    rx = json.loads(docs["linux-64/run_exports.json"])
+    assert rx["packages"]["mylib-1.0.0-h1_0.tar.bz2"]["run_exports"] == {"weak": ["mylib >=1.0.0,<2.0a0"]}
+    assert rx["packages.conda"]["myapp-2.0.0-h7_1.conda"]["run_exports"] == {}
+    cd = json.loads(ChannelIndexBuilder().channeldata({"linux-64": files}))
+    assert cd["packages"]["mylib"]["version"] == "1.1.0" and cd["packages"]["mylib"]["summary"] == "mylib test package"
+
+
+async def _snapshot(blobs, owner):
+    keys = sorted([k async for k in blobs.list(f"{layout.PREFIX}/{owner}/") if not k.endswith(("state.json", "manifest.json"))])
+    return {k: await blobs.read_bytes(k) for k in keys}
+
+
+def _indexed(f: CondaFile, owner="alice") -> IndexedFile:
+    return IndexedFile(owner=owner, package=f.package, version=f.version, basename=f.basename, type="conda", subdir=f.subdir,
+                       labels=f.labels, sha256=f.sha256, size=f.size, public=f.public, attrs_json=f.attrs_json,
+                       upload_time_ms=f.upload_time_ms)
+
+
+async def test_incremental_equals_rebuild_and_views_labels(channel, tmp_path):
+    _, paths = channel
+    store = SqliteIndexStore(tmp_path / "index.db")
+    await store.open()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    pub = CondaIndexPublisher(store, blobs)
+    files = _files(paths)
+    files[3] = CondaFile(**{**files[3].__dict__, "labels": ("dev",)})          # myutil only in dev
+    files[2] = CondaFile(**{**files[2].__dict__, "public": False})             # myapp private
+    for i, f in enumerate(files):
+        change = [UpsertFile(_indexed(f))]
+        await store.apply_event(AppliedEvent(f"e{i}", "file.committed", "alice", 1), change)
+        await pub.publish("alice", change)
+    # a removal, applied incrementally
+    gone = files.pop(0)
+    change = [RemoveFile("alice", gone.package, gone.version, gone.basename)]
+    await store.apply_event(AppliedEvent("e-rm", "file.removed", "alice", 1), change)
+    await pub.publish("alice", change)
+
+    incremental = await _snapshot(blobs, "alice")
+    pub_main = json.loads(incremental[layout.document_key("alice", "public", "main", "linux-64/repodata.json")])
+    priv_main = json.loads(incremental[layout.document_key("alice", "private", "main", "linux-64/repodata.json")])
+    assert set(pub_main["packages.conda"]) == {"mylib-1.1.0-h1_0.conda"} and pub_main["packages"] == {}
+    assert set(priv_main["packages.conda"]) == {"mylib-1.1.0-h1_0.conda", "myapp-2.0.0-h7_1.conda"}
+    assert json.loads(incremental[layout.document_key("alice", "public", "main", "noarch/repodata.json")])["packages.conda"] == {}
+    dev = json.loads(incremental[layout.document_key("alice", "public", "dev", "noarch/repodata.json")])
+    assert set(dev["packages.conda"]) == {"myutil-0.3.0-0.conda"}
+
+    # a rebuild from the same records (as the registry holds them) writes the same bytes
+    for k in list(incremental):
+        await blobs.delete(k)
+    await CondaIndexPublisher(store, blobs).rebuild_from("alice", files)
+    rebuilt = await _snapshot(blobs, "alice")
+    assert not {k for k in rebuilt if incremental.get(k) != rebuilt[k]}
+    # only shards of superseded content remain beside them (content-addressed, collected later)
+    assert all("/shards/" in k for k in set(incremental) - set(rebuilt))
+    await store.close()
+
+
+async def test_start_republishes_what_a_crash_left(channel, tmp_path):
+    _, paths = channel
+    store = SqliteIndexStore(tmp_path / "index.db")
+    await store.open()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    f = _files(paths)[3]
+    # the event was applied, then the process died before publishing it
+    await store.apply_event(AppliedEvent("e1", "file.committed", "alice", 1), [UpsertFile(_indexed(f))])
+    await CondaIndexPublisher(store, blobs).start()
+    noarch = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "noarch/repodata.json")))
+    assert set(noarch["packages.conda"]) == {"myutil-0.3.0-0.conda"}
+    await store.close()
