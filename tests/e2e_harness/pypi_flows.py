@@ -232,6 +232,78 @@ class PypiFlows:
         r = requests.get(f"{base}/pia/simple/", auth=("__token__", "wrong"), timeout=10)
         assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
 
+    # --- labels -------------------------------------------------------------------
+    def test_twine_upload_to_label(self, topo, owner, work):
+        cli, token = owner
+        base = self.pypi(topo)
+        dists = build_project(work, "tiny-lab", "1.0")
+        proc = twine_upload(f"{base}/pia/label/dev/", "__token__", token, dists, work)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        wait_page(f"{base}/pia/label/dev/simple/tiny-lab/", "tiny_lab-1.0-py3-none-any.whl")
+        assert "tiny-lab" in requests.get(f"{base}/pia/label/dev/simple/", timeout=10).text
+        # not in main
+        assert requests.get(f"{base}/pia/simple/tiny-lab/", timeout=10).status_code == 404
+        assert "tiny-lab" not in requests.get(f"{base}/pia/simple/", timeout=10).text
+        proc = PipVenv(work).install("--index-url", f"{base}/pia/label/dev/simple/", "tiny-lab", target="lab1")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        # an invalid label name, then a locked label: refused, with the reason twine prints
+        later = build_project(work, "tiny-lab", "1.1")
+        proc = twine_upload(f"{base}/pia/label/9bad/", "__token__", token, later, work)
+        assert proc.returncode != 0 and "not valid" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        cli.output("label", "--lock", "dev")
+        try:
+            proc = twine_upload(f"{base}/pia/label/dev/", "__token__", token, later, work)
+            assert proc.returncode != 0 and "locked" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        finally:
+            cli.output("label", "--unlock", "dev")
+        r = requests.get(f"{topo.api_url}/release/pia/tiny-lab/1.1", headers={"Authorization": f"token {token}"}, timeout=10)
+        assert r.status_code == 404  # the refused uploads left nothing
+
+    # --- yanking (PEP 592) -----------------------------------------------------------
+    def test_yank_and_unyank(self, topo, owner, work):
+        _, token = owner
+        base = self.pypi(topo)
+        dists = build_project(work, "tiny-yank", "1.0") + build_project(work, "tiny-yank", "2.0")
+        proc = twine_upload(f"{base}/pia/", "__token__", token, dists, work)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        page = f"{base}/pia/simple/tiny-yank/"
+        wait_page(page, "tiny_yank-2.0-py3-none-any.whl")
+        # only the owner yanks
+        assert requests.post(f"{base}/pia/yank/tiny-yank/2.0/", json={"reason": "x"}, timeout=10).status_code == 401
+        r = requests.post(f"{base}/pia/yank/Tiny_Yank/2.0/", json={"reason": "broken build"}, auth=("__token__", token), timeout=10)
+        assert r.status_code == 200, r.text
+        assert sorted(f["filename"] for f in r.json()["files"]) == ["tiny_yank-2.0-py3-none-any.whl", "tiny_yank-2.0.tar.gz"]
+        doc = wait_page(page, '"broken build"', headers={"Accept": JSON_ACCEPT}).json()
+        yanked = {f["filename"]: f.get("yanked") for f in doc["files"]}
+        assert yanked == {"tiny_yank-1.0.tar.gz": None, "tiny_yank-1.0-py3-none-any.whl": None,
+                          "tiny_yank-2.0.tar.gz": "broken build", "tiny_yank-2.0-py3-none-any.whl": "broken build"}
+        assert 'data-yanked="broken build"' in requests.get(page, timeout=10).text
+
+        pip = PipVenv(work)
+        proc = pip.install("--index-url", f"{base}/pia/simple/", "tiny-yank>=1.0", target="y1")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (work / "y1" / "tiny_yank" / "__init__.py").read_text() == 'VERSION = "1.0"\n'
+        proc = pip.install("--index-url", f"{base}/pia/simple/", "tiny-yank==2.0", target="y2")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (work / "y2" / "tiny_yank" / "__init__.py").read_text() == 'VERSION = "2.0"\n'
+        assert "broken build" in proc.stdout + proc.stderr  # pip warns with the reason
+
+        # the operator command un-yanks (every distribution of the release)
+        proc = topo.pkgcloud("admin", "unyank", "pia", "tiny-yank", "2.0", target="gateway")
+        assert proc.returncode == 0 and "not yanked" in proc.stdout, proc.stdout + proc.stderr
+        deadline = time.monotonic() + 30
+        while "yanked" in requests.get(page, headers={"Accept": JSON_ACCEPT}, timeout=10).text:
+            assert time.monotonic() < deadline, "the un-yank never reached the page"
+            time.sleep(0.2)
+        proc = pip.install("--index-url", f"{base}/pia/simple/", "tiny-yank>=1.0", target="y3")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (work / "y3" / "tiny_yank" / "__init__.py").read_text() == 'VERSION = "2.0"\n'
+        # DELETE un-yanks too; a conda file or a missing one cannot be yanked
+        r = requests.delete(f"{base}/pia/yank/tiny-yank/2.0/tiny_yank-2.0.tar.gz", auth=("__token__", token), timeout=10)
+        assert r.status_code == 200 and r.json()["files"] == [{"filename": "tiny_yank-2.0.tar.gz", "yanked": False, "yanked_reason": ""}]
+        r = requests.post(f"{base}/pia/yank/tiny-yank/9.0/", auth=("__token__", token), timeout=10)
+        assert r.status_code == 404
+
     # --- bad input ----------------------------------------------------------------
     def _raw_upload(self, topo, token, filename, data, name, version):
         fields = {":action": "file_upload", "protocol_version": "1", "name": name, "version": version,

@@ -1,14 +1,237 @@
-"""The notebooks protocol: hosted notebooks, rendered to sanitized HTML.
+"""The notebooks protocol: hosted notebooks as sanitized, script-free HTML pages.
 
-Mounted at /notebooks and on notebooks.<base_domain> (routing.py). Its handlers arrive in a
-later issue; until then every path answers the gateway's JSON 404. Register routes with
-routing.add_route so each also exists behind /t/<token>/.
+Mounted at /notebooks and on notebooks.<base_domain> (routing.py):
+  GET /<owner>/<name>            the newest version's page
+  GET /<owner>/<name>/<version>  one version's page (every version is kept)
+  GET /_images/<sha256>.<ext>    an image of a rendered page (content addressed)
+
+render-svc renders (or has rendered, on the upload event) the page; this module decides who may
+read it and serves it with a Content-Security-Policy under which nothing of the notebook can
+run: no script source at all, a `sandbox` that gives the page an opaque origin even when opened
+directly, images only from the image route, the page's one stylesheet by hash.
+
+Cached views stay cheap: a public notebook's resolution (package -> rendered page) is kept for
+a few seconds and the finished page bytes in a bounded LRU, so a cached view makes no RPC.
+Private notebooks are checked on every request.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from aiohttp import web
+from pkgcloud_protos.v1 import registry_pb2, render_pb2
+from pkgcloud_servicekit import errors
+from pkgcloud_servicekit.blobstore import BlobNotFound
+
+from . import keys, policy
+from .clients import call
+from .credentials import principal_of
+from .routing import add_route, protocol_base_url, web_base_url
+
+NOT_FOUND = "Notebook not found"
+IMAGE_MARKER = b'src="__images__/'   # what render-svc writes where the image route goes
+IMAGES_PREFIX = "rendered/images/"
+_IMAGE = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif|webp|svg)$")
+_IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp", "svg": "image/svg+xml"}
+PUBLIC_RESOLUTION_TTL_S = 2.0
+PAGE_CACHE_BYTES = 64 * 1024 * 1024
+_FAILED_STATUS = {"invalid": 422, "size": 413, "time": 503}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    html_key: str
+    expires: float
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    etag: str
+    csp: str
+
+
+class PageCache:
+    """Finished pages by (html key, image base), least recently used out first."""
+
+    def __init__(self, max_bytes: int = PAGE_CACHE_BYTES):
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[tuple[str, str], Page] = OrderedDict()
+        self._bytes = 0
+        self.resolved: dict[tuple[str, str, str], Resolved] = {}
+
+    def get(self, key: tuple[str, str]) -> Page | None:
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def put(self, key: tuple[str, str], page: Page) -> None:
+        if len(page.body) > self.max_bytes // 4:
+            return
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        self._pages[key] = page
+        self._bytes += len(page.body)
+        while self._bytes > self.max_bytes:
+            _, evicted = self._pages.popitem(last=False)
+            self._bytes -= len(evicted.body)
+
+
+CACHE = web.AppKey("notebook_page_cache", PageCache)
 
 
 def create_app() -> web.Application:
-    return web.Application()
+    app = web.Application()
+    app[CACHE] = PageCache()
+    r = app.router
+    add_route(r, "GET", "/_images/{image}", image)
+    add_route(r, "GET", "/{owner}/{package}", page)
+    add_route(r, "GET", "/{owner}/{package}/{version}", page)
+    return app
+
+
+def style_src(page: bytes) -> str:
+    """The CSP source allowing only the page's own stylesheet: render-svc writes exactly one
+    <style> in the head and its cleaner removes every style of the notebook."""
+    start = page.find(b"<style>")
+    end = page.find(b"</style>", start)
+    if start < 0 or end < 0:
+        return "'none'"
+    digest = hashlib.sha256(page[start + len(b"<style>"):end]).digest()
+    return "'sha256-" + base64.b64encode(digest).decode() + "'"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def page_csp(images_base: str, web_origin: str, styles: str = "'none'") -> str:
+    return (
+        "default-src 'none'; "
+        f"img-src {_origin(images_base)}; "
+        f"style-src {styles}; "
+        "script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; "
+        f"frame-ancestors {web_origin}; "
+        "sandbox"
+    )
+
+
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Resource-Policy": "same-site",
+    }
+
+
+async def _resolve(request: web.Request, owner: str, package: str, version: str) -> tuple[str, bool]:
+    """(html key, public) of the notebook's page; NotFound for what the caller may not see, a
+    failed render as the error the reader gets."""
+    clients = request.config_dict[keys.CLIENTS]
+    principal = await principal_of(request)
+    try:
+        pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=package)))
+    except (errors.NotFound, errors.Invalid):
+        raise errors.NotFound(NOT_FOUND) from None
+    policy.require_read_package(principal, owner, pkg.public, NOT_FOUND)
+    files = [f for f in pkg.files if f.type == "ipynb" and (not version or f.version == version)]
+    if not files:
+        raise errors.NotFound(NOT_FOUND)
+    newest = max(files, key=lambda f: (f.upload_time_ms, f.version))
+    result = await call(clients.render.RenderNotebook(render_pb2.RenderNotebookRequest(sha256=newest.sha256, blob_key=newest.blob_key)))
+    if result.status != "ok":
+        raise RenderRefused(result.error, result.limit)
+    return result.html_key, pkg.public
+
+
+class RenderRefused(Exception):
+    def __init__(self, message: str, limit: str):
+        super().__init__(message)
+        self.limit = limit
+
+
+def _wants_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _failure(request: web.Request, e: RenderRefused, csp: str) -> web.Response:
+    status = _FAILED_STATUS.get(e.limit, 422)
+    headers = _security_headers(csp)
+    if e.limit == "time":
+        headers["Retry-After"] = "30"
+    if _wants_json(request):
+        return web.json_response({"error": f"this notebook cannot be shown: {e}", "limit": e.limit}, status=status, headers=headers)
+    body = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Notebook not shown</title></head>'
+        f"<body><h1>This notebook cannot be shown</h1><p>{html.escape(str(e))}</p>"
+        f"<p>Limit: {html.escape(e.limit or 'none')}. The file itself can still be downloaded.</p></body></html>\n"
+    )
+    return web.Response(status=status, text=body, content_type="text/html", charset="utf-8", headers=headers)
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    owner, package = request.match_info["owner"], request.match_info["package"]
+    version = request.match_info.get("version", "")
+    cache = request.app[CACHE]
+    images_base = protocol_base_url(request, "notebooks") + "/_images/"
+    csp_key = (images_base, web_base_url(request))
+    now = time.monotonic()
+    rkey = (owner, package, version)
+    resolved = cache.resolved.get(rkey)
+    public = True
+    if resolved is None or resolved.expires < now:
+        try:
+            html_key, public = await _resolve(request, owner, package, version)
+        except RenderRefused as e:
+            return _failure(request, e, page_csp(*csp_key))
+        if public:
+            cache.resolved[rkey] = Resolved(html_key, now + PUBLIC_RESOLUTION_TTL_S)
+            if len(cache.resolved) > 10000:
+                cache.resolved.clear()
+    else:
+        html_key = resolved.html_key
+    pkey = (html_key, images_base)
+    built = cache.get(pkey)
+    if built is None:
+        try:
+            raw = await request.config_dict[keys.BLOBS].read_bytes(html_key)
+        except BlobNotFound:
+            cache.resolved.pop(rkey, None)
+            raise errors.NotFound(NOT_FOUND) from None
+        body = raw.replace(IMAGE_MARKER, b'src="' + images_base.encode())
+        built = Page(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"', csp=page_csp(*csp_key, style_src(body)))
+        cache.put(pkey, built)
+    headers = _security_headers(built.csp)
+    headers["ETag"] = built.etag
+    headers["Cache-Control"] = "public, max-age=60" if public else "private, no-cache"
+    if not public:
+        headers["Vary"] = "Authorization, Cookie"
+    if built.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=built.body, content_type="text/html", charset="utf-8", headers=headers)
+
+
+async def image(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["image"]
+    if not _IMAGE.match(name):
+        raise errors.NotFound("Image not found")
+    try:
+        data = await request.config_dict[keys.BLOBS].read_bytes(IMAGES_PREFIX + name)
+    except BlobNotFound:
+        raise errors.NotFound("Image not found") from None
+    headers = _security_headers("default-src 'none'; style-src 'unsafe-inline'; sandbox")
+    headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return web.Response(body=data, content_type=_IMAGE_TYPES[name.rsplit(".", 1)[1]], headers=headers)

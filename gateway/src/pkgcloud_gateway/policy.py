@@ -63,6 +63,12 @@ def simple_index_view(principal: Principal | None, owner: str) -> str:
     return "private" if may_write_package(principal, owner) else "public"
 
 
+def require_yank(principal: Principal | None, owner: str) -> None:
+    """Yank or un-yank owner's Python distributions: the owner account only (as uploads
+    through the PyPI API)."""
+    require_write_package(principal, owner)
+
+
 # --- organizations: permissions from auth-svc's groups (issue 5) ----------------------
 
 PERMISSIONS = ("none", "read", "write", "admin")

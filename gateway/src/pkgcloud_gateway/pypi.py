@@ -280,10 +280,14 @@ def _one(fields: dict[str, list[str]], name: str) -> str:
 
 async def _upload(request: web.Request) -> web.StreamResponse:
     owner = request.match_info["owner"]
+    label = request.match_info.get("label", "main")
     principal = await principal_of(request)
     if principal is None:
         raise errors.Unauthenticated("authentication required: upload with -u __token__ -p <token> (or your login and password)")
     policy.require_write_package(principal, owner)
+    registry = request.config_dict[keys.CLIENTS].registry
+    if label != "main":
+        await _require_open_label(registry, owner, label)
     if not request.content_type.startswith("multipart/form-data"):
         raise UploadRefused(400, "Uploads must be multipart/form-data (the legacy upload API, as twine sends it).")
     try:
@@ -316,7 +320,6 @@ async def _upload(request: web.Request) -> web.StreamResponse:
     if blake2 and not _HEX64.match(blake2):
         raise UploadRefused(400, "blake2_256_digest must be 64 hexadecimal digits.")
 
-    registry = request.config_dict[keys.CLIENTS].registry
     package, created_package = await _project(registry, owner, name, _one(fields, "summary"))
     created_release = False
     try:
@@ -335,11 +338,16 @@ async def _upload(request: web.Request) -> web.StreamResponse:
         if existing is not None:
             await _drain(content)
             if existing.sha256 == sha256 and (not blake2 or not existing.blake2_256 or existing.blake2_256 == blake2):
+                if label not in existing.labels:
+                    # the same bytes uploaded to another label: the file joins that label
+                    await call(registry.AddLabel(registry_pb2.LabelSpec(
+                        owner=owner, label=label, package=package, version=version, basename=filename,
+                    )))
                 return web.Response(text="OK: identical file already uploaded\n")
             raise UploadRefused(400, f"File already exists ({filename!r}, with sha256 hash {existing.sha256!r}).")
 
         stage = await call(registry.StageUpload(registry_pb2.StageUploadRequest(
-            ref=ref, distribution_type="pypi", sha256=sha256, attrs_json="{}", labels=["main"],
+            ref=ref, distribution_type="pypi", sha256=sha256, attrs_json="{}", labels=[label],
             form_post_url=str(request.url.with_query(None)),
         )))
         upload_key = next(f.value for f in stage.form_data if f.name == "key")
@@ -365,6 +373,17 @@ async def _upload(request: web.Request) -> web.StreamResponse:
         await _forget_empty(registry, owner, package, version, created_package, created_release)
         raise
     return web.Response(text="OK\n")
+
+
+async def _require_open_label(registry, owner: str, label: str) -> None:
+    """Refuse an invalid or locked label before anything is read or created (the registry
+    checks again at stage and commit)."""
+    try:
+        shown = await call(registry.GetLabel(registry_pb2.LabelRef(owner=owner, label=label)))
+    except errors.NotFound:
+        return  # a new label: it exists once a file carries it
+    if shown.label.is_locked:
+        raise errors.Forbidden(f"label {label!r} of {owner} is locked: unlock it first (anaconda label --unlock {label})")
 
 
 async def _project(registry, owner: str, name: str, summary: str) -> tuple[str, bool]:
@@ -397,6 +416,63 @@ async def _drain(part) -> None:
         pass
 
 
+# --- yanking (PEP 592) -----------------------------------------------------------------
+
+
+async def yank(request: web.Request) -> web.StreamResponse:
+    """POST yanks, DELETE un-yanks a release's distributions (or one file of it).
+    The reason comes as JSON {"reason": ...}, a form field or ?reason=; pip shows it when an
+    == pin still installs the yanked file."""
+    m = request.match_info
+    owner, version, basename = m["owner"], m["version"], m.get("basename", "")
+    principal = await principal_of(request)
+    policy.require_yank(principal, owner)
+    yanked = request.method == "POST"
+    reason = await _yank_reason(request) if yanked else ""
+    registry = request.config_dict[keys.CLIENTS].registry
+    package = await _existing_project(registry, owner, m["project"])
+    if basename:
+        basenames = [basename]
+    else:
+        release = await call(registry.GetRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version)))
+        basenames = [f.basename for f in release.files if f.type == "pypi"]
+        if not basenames:
+            raise errors.NotFound(f"{owner}/{package} {version} has no Python distributions")
+    files = []
+    for name in basenames:
+        ref = common_pb2.FileRef(owner=owner, package=package, version=version, basename=name)
+        rec = await call(registry.SetYanked(registry_pb2.SetYankedRequest(ref=ref, yanked=yanked, reason=reason)))
+        files.append({"filename": rec.basename, "yanked": rec.yanked, "yanked_reason": rec.yanked_reason})
+    return web.json_response({"project": normalize(package), "version": version, "files": files})
+
+
+async def _yank_reason(request: web.Request) -> str:
+    reason = request.query.get("reason", "")
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                raise errors.Invalid("the body is not valid JSON") from None
+            if not isinstance(body, dict) or not isinstance(body.get("reason", ""), str):
+                raise errors.Invalid('the body must be a JSON object like {"reason": "..."}')
+            reason = body.get("reason", "") or reason
+        else:
+            form = await request.post()
+            value = form.get("reason", "")
+            reason = (value if isinstance(value, str) else "") or reason
+    return reason
+
+
+async def _existing_project(registry, owner: str, project: str) -> str:
+    wanted = normalize(project)
+    listing = await call(registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
+    for p in listing.packages:
+        if normalize(p.name) == wanted:
+            return p.name
+    raise errors.NotFound(f"no project {project!r} in {owner}'s PyPI index")
+
+
 # --- the sub-application ----------------------------------------------------------------
 
 
@@ -410,6 +486,11 @@ def create_app() -> web.Application:
         add_route(r, "GET", f"{base}/simple/{{project}}", project_page)
         add_route(r, "GET", f"{base}/simple/{{project}}/", project_page)
         add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download)
-    for path in ("/{owner}", "/{owner}/", "/{owner}/legacy", "/{owner}/legacy/"):
+    for path in ("/{owner}", "/{owner}/", "/{owner}/legacy", "/{owner}/legacy/",
+                 "/{owner}/label/{label}", "/{owner}/label/{label}/", "/{owner}/label/{label}/legacy/"):
         add_route(r, "POST", path, upload)
+    for path in ("/{owner}/yank/{project}/{version}", "/{owner}/yank/{project}/{version}/",
+                 "/{owner}/yank/{project}/{version}/{basename}"):
+        add_route(r, "POST", path, yank)
+        add_route(r, "DELETE", path, yank)
     return app

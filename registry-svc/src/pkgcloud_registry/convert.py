@@ -15,6 +15,7 @@ def file_record(f: StoredFile, *, package_public: bool) -> common_pb2.FileRecord
         labels=list(f.labels), size=f.size, sha256=f.sha256, md5=f.md5, blob_key=f.blob_key, attrs_json=f.attrs_json,
         upload_time_ms=f.upload_time_ms, package_public=package_public, description=f.description,
         dependencies_json=f.dependencies_json, download_count=f.download_count, blake2_256=f.blake2_256,
+        yanked=f.yanked, yanked_reason=f.yanked_reason,
     )
 
 

@@ -35,6 +35,7 @@ UPLOAD_PREFIX = "uploads/"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SUBDIR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _BLOB_LOCKS = 64
+YANK_REASON_MAX = 1000
 
 
 def now_ms() -> int:
@@ -261,6 +262,27 @@ class RegistryCore:
         f = await self.store.increment_downloads(owner, package, version, basename)
         if f is None:
             raise NotFound("Distribution not found")
+        return FileView(f, view.package_public)
+
+    async def set_yanked(self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str = "") -> FileView:
+        """Yank (PEP 592) or un-yank a Python distribution; file.yank_changed is stored with
+        the change. Setting the state it already has changes nothing and announces nothing."""
+        view = await self.get_file(owner, package, version, basename)
+        if view.file.type != "pypi":
+            raise Invalid(f"{basename} is a {view.file.type} file: only Python distributions (pypi) can be yanked")
+        reason = " ".join((reason or "").split()) if yanked else ""
+        if len(reason) > YANK_REASON_MAX:
+            raise Invalid(f"the yank reason is {len(reason)} characters long; the limit is {YANK_REASON_MAX}")
+        if (view.file.yanked, view.file.yanked_reason) == (yanked, reason):
+            return view
+
+        def event(pkg: PackageRecord, after: StoredFile) -> events_pb2.Event:
+            return new_event(pkg.owner, file_yank_changed=events_pb2.FileYankChanged(file=file_record(after, package_public=pkg.public)))
+
+        f = await self.store.set_file_yanked(owner, package, version, basename, yanked, reason, event)
+        if f is None:
+            raise NotFound("Distribution not found")
+        self._notify()
         return FileView(f, view.package_public)
 
     async def _release_blobs(self, files: list[StoredFile]) -> None:

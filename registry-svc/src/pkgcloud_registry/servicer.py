@@ -90,6 +90,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         v = await self.core.download(*_ref(request))
         return registry_pb2.Download(file=file_record(v.file, package_public=v.package_public))
 
+    # --- PyPI (issue 4) ------------------------------------------------------------
+    async def SetYanked(self, request, context):
+        v = await self.core.set_yanked(*_ref(request.ref), request.yanked, request.reason)
+        return file_record(v.file, package_public=v.package_public)
+
     # --- conda labels (issue 3) -----------------------------------------------------
     async def ListLabels(self, request, context):
         labels = await self.core.labels.list(request.owner)

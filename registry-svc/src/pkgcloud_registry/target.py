@@ -55,4 +55,10 @@ async def start(runtime: Runtime) -> RegistryComponent:
     return RegistryComponent(store, relay, janitor, server)
 
 
-TARGET = Target(name="registry", start=start)
+def _add_commands(sub) -> None:
+    from .admin import add_commands
+
+    add_commands(sub)
+
+
+TARGET = Target(name="registry", start=start, add_commands=_add_commands)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pkgcloud_protos.v1 import common_pb2, events_pb2
+from pkgcloud_protos.v1 import common_pb2, events_pb2, render_pb2
 from pkgcloud_servicekit.errors import Invalid
 
 from .store import OwnerStatus
@@ -17,6 +17,10 @@ class IncomingEvent:
     event_type: str
     owner: str
     request_id: str
+    # the committed file, for file.committed (notebooks are rendered from it)
+    file_type: str = ""
+    sha256: str = ""
+    blob_key: str = ""
 
 
 def incoming_event(event: events_pb2.Event) -> IncomingEvent:
@@ -25,7 +29,18 @@ def incoming_event(event: events_pb2.Event) -> IncomingEvent:
         raise Invalid("event without id")
     if not event.owner:
         raise Invalid(f"event {event.id} ({event.type}) has no owner")
-    return IncomingEvent(event_id=event.id, event_type=event.type, owner=event.owner, request_id=event.request_id)
+    file = event.file_committed.file if event.WhichOneof("payload") == "file_committed" else None
+    return IncomingEvent(
+        event_id=event.id, event_type=event.type, owner=event.owner, request_id=event.request_id,
+        file_type=file.type if file is not None else "", sha256=file.sha256 if file is not None else "",
+        blob_key=file.blob_key if file is not None else "",
+    )
+
+
+def rendered_notebook(result) -> render_pb2.RenderedNotebook:
+    return render_pb2.RenderedNotebook(
+        status=result.status, html_key=result.html_key, error=result.error, limit=result.limit, render_ms=result.render_ms,
+    )
 
 
 def consumer_status(statuses: Sequence[OwnerStatus]) -> common_pb2.ConsumerStatus:

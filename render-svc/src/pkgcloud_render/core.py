@@ -1,7 +1,8 @@
 """render-svc's logic, independent of gRPC and of the bus.
 
-Rendering notebooks on file.committed (and on demand) grows here; for now every event is
-recorded once so the status shows how far render-svc has followed the registry.
+Every event is recorded once so the status shows how far render-svc has followed the
+registry; a committed notebook is rendered (notebooks.py) before its event is recorded, so a
+render that could not be stored leaves the event for redelivery.
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from collections.abc import Callable
 
 from .converters import IncomingEvent
 from .metrics import EVENTS
+from .notebooks import NotebookRenders
 from .store import AppliedEvent, OwnerStatus, RenderStore
 
 
 class RenderCore:
-    def __init__(self, store: RenderStore, clock: Callable[[], float] = time.time):
+    def __init__(self, store: RenderStore, clock: Callable[[], float] = time.time, notebooks: NotebookRenders | None = None):
         self.store = store
         self.clock = clock
+        self.notebooks = notebooks
 
     async def apply(self, event: IncomingEvent) -> bool:
         """Apply an event once; False if it had already been applied (nothing changes)."""
+        if self.notebooks is not None and event.event_type == "file.committed" and event.file_type == "ipynb" and event.sha256:
+            if not await self.store.is_applied(event.event_id):
+                await self.notebooks.render(event.sha256, event.blob_key)
         entry = AppliedEvent(
             event_id=event.event_id,
             event_type=event.event_type,

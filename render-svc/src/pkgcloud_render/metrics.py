@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import Counter, start_http_server
+from prometheus_client import Counter, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +39,14 @@ class MetricsServer:
             self._server.server_close()
             self._thread.join(timeout=5)
             self._server = self._thread = None
+
+RENDERS = Counter(
+    "pkgcloud_render_notebooks_total",
+    "Notebook render requests by outcome: rendered, cached, joined (shared a running render), failed_<limit>, time_limit",
+    ["result"],
+)
+RENDER_SECONDS = Histogram(
+    "pkgcloud_render_seconds",
+    "Time to render one notebook in a worker (pipe transfer included)",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)

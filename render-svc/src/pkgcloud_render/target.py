@@ -15,6 +15,8 @@ from pkgcloud_servicekit.targets import Runtime, Target
 from .consumer import RenderEventConsumer
 from .core import RenderCore
 from .metrics import MetricsServer
+from .notebooks import NotebookRenders
+from .pool import RenderPool
 from .servicer import SERVICE_NAME, RenderServicer
 from .store import RenderStore
 
@@ -40,6 +42,7 @@ class RenderComponent:
     consumer: RenderEventConsumer
     grpc: GrpcServer
     metrics: MetricsServer
+    pool: RenderPool
     mongo_client: Any = None
 
     @property
@@ -50,6 +53,7 @@ class RenderComponent:
         self.consumer.stop()
         self.metrics.stop()
         await self.grpc.stop()
+        self.pool.close()
         await self.store.close()
         if self.mongo_client is not None:
             self.mongo_client.close()
@@ -59,9 +63,11 @@ async def start(runtime: Runtime) -> RenderComponent:
     store, mongo_client = make_store(runtime.settings)
     grpc_server: GrpcServer | None = None
     metrics = MetricsServer(runtime.metrics_port("render"))
+    # one worker: two cores are shared with every other service in `pkgcloud all`
+    pool = RenderPool(workers=1)
     try:
         await store.open()
-        core = RenderCore(store)
+        core = RenderCore(store, notebooks=NotebookRenders(runtime.blobs, pool))
         consumer = RenderEventConsumer(runtime.bus, core)
         grpc_server = GrpcServer(
             runtime.listen_address("render"),
@@ -72,6 +78,7 @@ async def start(runtime: Runtime) -> RenderComponent:
         # Last: once subscribed, events flow into the store, so everything else is up.
         await consumer.start()
     except BaseException:
+        pool.close()
         metrics.stop()
         if grpc_server is not None:
             await grpc_server.stop(0)
@@ -79,7 +86,7 @@ async def start(runtime: Runtime) -> RenderComponent:
         if mongo_client is not None:
             mongo_client.close()
         raise
-    return RenderComponent(core=core, store=store, consumer=consumer, grpc=grpc_server, metrics=metrics, mongo_client=mongo_client)
+    return RenderComponent(core=core, store=store, consumer=consumer, grpc=grpc_server, metrics=metrics, pool=pool, mongo_client=mongo_client)
 
 
 TARGET = Target(name="render", start=start)

@@ -18,6 +18,7 @@ EVENT_TYPES = {
     "package_removed": "package.removed",
     "token_revoked": "token.revoked",
     "membership_changed": "membership.changed",
+    "file_yank_changed": "file.yank_changed",  # PyPI (issue 4)
 }
 
 

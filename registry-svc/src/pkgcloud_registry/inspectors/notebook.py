@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
 from typing import Any
 
 import nbformat
-from nbformat.validator import ValidationError
+from jsonschema.exceptions import ValidationError
 from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.errors import Invalid, TooLarge
 
@@ -31,9 +32,17 @@ def read_notebook(raw: bytes, basename: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise Invalid(f"{basename} is not a notebook: it is not UTF-8 text") from None
     try:
-        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
-    except (ValueError, json.JSONDecodeError) as e:
-        raise Invalid(f"{basename} is not a notebook: {str(e).splitlines()[0][:200]}") from None
+        json.loads(text)
+    except ValueError as e:
+        raise Invalid(f"{basename} is not a notebook: it is not JSON ({e})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat warns before it raises; the error says it all
+            nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    except ValidationError as e:
+        raise Invalid(f"{basename} is not a valid notebook: {e.message[:300]}") from None
+    except Exception as e:  # nbformat's readers raise many kinds (KeyError, NotJSONError, ...)
+        raise Invalid(f"{basename} is not a valid notebook: {type(e).__name__}: {str(e)[:200]}") from None
     if not isinstance(nb, dict) or "cells" not in nb and "worksheets" not in nb:
         raise Invalid(f"{basename} is not a notebook: it has no cells")
     try:

@@ -57,6 +57,9 @@ class StoredFile:
     description: str = ""
     upload_time_ms: int = 0
     download_count: int = 0
+    # PEP 592 (PyPI): a yanked file stays downloadable; installers skip it unless pinned
+    yanked: bool = False
+    yanked_reason: str = ""
 
     def with_(self, **changes: Any) -> "StoredFile":
         return replace(self, **changes)
@@ -232,6 +235,15 @@ class RegistryStore(abc.ABC):
 
     @abc.abstractmethod
     async def set_label_locked(self, owner: str, label: str, locked: bool) -> None: ...
+
+    # --- PyPI yanking (issue 4) -----------------------------------------------------
+    @abc.abstractmethod
+    async def set_file_yanked(
+        self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+    ) -> StoredFile | None:
+        """Set the file's yanked state and reason, storing make_event(package, file_after)
+        with the change. None if the file is absent."""
 
     @abc.abstractmethod
     async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:

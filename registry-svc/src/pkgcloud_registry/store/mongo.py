@@ -383,6 +383,27 @@ class MongoRegistryStore(RegistryStore):
             raise Conflict(f"the labels of {basename} changed meanwhile; try again")
         return after
 
+    # --- PyPI yanking (issue 4) -----------------------------------------------------
+    async def set_file_yanked(
+        self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+    ) -> StoredFile | None:
+        doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
+        if doc is None:
+            return None
+        pkg = await self.packages.find_one({"_id": doc["package_id"]})
+        if pkg is None:
+            return None
+        after = _file(doc).with_(yanked=yanked, yanked_reason=reason)
+        push, first = _outbox_push([make_event(_pkg(pkg), after)])
+        # the new state and its event: one single-document write (documents written before
+        # yanking existed lack the fields; _file defaults them)
+        res = await self.files.update_one(
+            {"_id": doc["_id"], "live": True},
+            {"$set": {"yanked": yanked, "yanked_reason": reason, "has_outbox": True}, "$push": push, "$min": first},
+        )
+        return after if res.matched_count == 1 else None
+
     async def locked_labels(self, owner: str) -> list[str]:
         return sorted([d["label"] async for d in self.db["label_locks"].find({"owner": owner})])
 

@@ -114,11 +114,16 @@ MIGRATIONS = [
     );
     CREATE INDEX files_owner_type ON files(owner, type)
     """,
+    # PyPI yanking (issue 4, PEP 592)
+    """
+    ALTER TABLE files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN yanked_reason TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
 _FILE_COLS = (
     "owner, package, version, basename, type, subdir, labels, size, sha256, md5, blake2_256, blob_key, "
-    "attrs_json, dependencies_json, description, upload_time_ms, download_count"
+    "attrs_json, dependencies_json, description, upload_time_ms, download_count, yanked, yanked_reason"
 )
 _PKG_COLS = "owner, name, public, summary, license, package_types, public_attrs, created_at_ms, modified_at_ms"
 _STAGE_COLS = (
@@ -144,6 +149,7 @@ def _rel(row: Any, owner: str, package: str) -> ReleaseRecord:
 def _file(row: Any) -> StoredFile:
     d = {k: row[k] for k in row.keys() if k not in ("id", "release_id")}
     d["labels"] = tuple(json.loads(d["labels"]))
+    d["yanked"] = bool(d["yanked"])
     return StoredFile(**d)
 
 
@@ -302,10 +308,11 @@ class SqliteRegistryStore(RegistryStore):
                 raise NotFound("Release not found")
             try:
                 await conn.execute(
-                    f"INSERT INTO files (release_id, {_FILE_COLS}) VALUES ({', '.join('?' * 18)})",
+                    f"INSERT INTO files (release_id, {_FILE_COLS}) VALUES ({', '.join('?' * 20)})",
                     (rel["id"], file.owner, file.package, file.version, file.basename, file.type, file.subdir,
                      json.dumps(list(file.labels)), file.size, file.sha256, file.md5, file.blake2_256, file.blob_key,
-                     file.attrs_json, file.dependencies_json, file.description, file.upload_time_ms, file.download_count),
+                     file.attrs_json, file.dependencies_json, file.description, file.upload_time_ms, file.download_count,
+                     int(file.yanked), file.yanked_reason),
                 )
             except aiosqlite.IntegrityError:
                 raise Conflict(f"file {file.basename} already exists for package {file.package} version {file.version}") from None
@@ -440,6 +447,24 @@ class SqliteRegistryStore(RegistryStore):
             else:
                 await conn.execute("DELETE FROM label_locks WHERE owner = ? AND label = ?", (owner, label))
 
+    # --- PyPI yanking (issue 4) -----------------------------------------------------
+    async def set_file_yanked(
+        self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+    ) -> StoredFile | None:
+        async with self.db.transaction() as conn:
+            row = await _one(
+                conn, f"SELECT id, {_FILE_COLS} FROM files WHERE owner = ? AND package = ? AND version = ? AND basename = ?",
+                (owner, package, version, basename),
+            )
+            if row is None:
+                return None
+            after = _file(row).with_(yanked=yanked, yanked_reason=reason)
+            pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
+            await conn.execute("UPDATE files SET yanked = ?, yanked_reason = ? WHERE id = ?", (int(yanked), reason, row["id"]))
+            await _insert_events(conn, [make_event(pkg, after)])
+        return after
+
     async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
         inserted = 0
         now = int(time.time() * 1000)
@@ -462,10 +487,11 @@ class SqliteRegistryStore(RegistryStore):
                     )
                     rel_ids[rk] = (await _one(conn, "SELECT id FROM releases WHERE package_id = ? AND version = ?", (pkg_ids[pk], f.version)))["id"]
                 cur = await conn.execute(
-                    f"INSERT OR IGNORE INTO files (release_id, {_FILE_COLS}) VALUES ({', '.join('?' * 18)})",
+                    f"INSERT OR IGNORE INTO files (release_id, {_FILE_COLS}) VALUES ({', '.join('?' * 20)})",
                     (rel_ids[rk], f.owner, f.package, f.version, f.basename, f.type, f.subdir,
                      json.dumps(list(f.labels)), f.size, f.sha256, f.md5, f.blake2_256, f.blob_key,
-                     f.attrs_json, f.dependencies_json, f.description, f.upload_time_ms or now, f.download_count),
+                     f.attrs_json, f.dependencies_json, f.description, f.upload_time_ms or now, f.download_count,
+                     int(f.yanked), f.yanked_reason),
                 )
                 inserted += cur.rowcount
         return inserted

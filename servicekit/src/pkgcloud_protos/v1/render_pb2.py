@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pkgcloud_protos.v1 import common_pb2 as pkgcloud__protos_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpkgcloud_protos/v1/render.proto\x12\x0bpkgcloud.v1\x1a\x1fpkgcloud_protos/v1/common.proto\"$\n\x13RenderStatusRequest\x12\r\n\x05owner\x18\x01 \x01(\t2[\n\rRenderService\x12J\n\tGetStatus\x12 .pkgcloud.v1.RenderStatusRequest\x1a\x1b.pkgcloud.v1.ConsumerStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fpkgcloud_protos/v1/render.proto\x12\x0bpkgcloud.v1\x1a\x1fpkgcloud_protos/v1/common.proto\"$\n\x13RenderStatusRequest\x12\r\n\x05owner\x18\x01 \x01(\t\"9\n\x15RenderNotebookRequest\x12\x0e\n\x06sha256\x18\x01 \x01(\t\x12\x10\n\x08\x62lob_key\x18\x02 \x01(\t\"e\n\x10RenderedNotebook\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08html_key\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\t\x12\x11\n\trender_ms\x18\x05 \x01(\x03\x32\xb0\x01\n\rRenderService\x12J\n\tGetStatus\x12 .pkgcloud.v1.RenderStatusRequest\x1a\x1b.pkgcloud.v1.ConsumerStatus\x12S\n\x0eRenderNotebook\x12\".pkgcloud.v1.RenderNotebookRequest\x1a\x1d.pkgcloud.v1.RenderedNotebookb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,6 +34,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RENDERSTATUSREQUEST']._serialized_start=81
   _globals['_RENDERSTATUSREQUEST']._serialized_end=117
-  _globals['_RENDERSERVICE']._serialized_start=119
-  _globals['_RENDERSERVICE']._serialized_end=210
+  _globals['_RENDERNOTEBOOKREQUEST']._serialized_start=119
+  _globals['_RENDERNOTEBOOKREQUEST']._serialized_end=176
+  _globals['_RENDEREDNOTEBOOK']._serialized_start=178
+  _globals['_RENDEREDNOTEBOOK']._serialized_end=279
+  _globals['_RENDERSERVICE']._serialized_start=282
+  _globals['_RENDERSERVICE']._serialized_end=458
 # @@protoc_insertion_point(module_scope)

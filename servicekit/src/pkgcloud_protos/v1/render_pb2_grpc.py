@@ -40,6 +40,11 @@ class RenderServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderStatusRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.ConsumerStatus.FromString,
                 _registered_method=True)
+        self.RenderNotebook = channel.unary_unary(
+                '/pkgcloud.v1.RenderService/RenderNotebook',
+                request_serializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderNotebookRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderedNotebook.FromString,
+                _registered_method=True)
 
 
 class RenderServiceServicer:
@@ -52,6 +57,16 @@ class RenderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderNotebook(self, request, context):
+        """--- notebooks (issue 6) ---
+        The sanitized HTML of a notebook, rendered now on a miss (concurrent calls for one
+        notebook share one render). A render that fails (invalid, a limit hit) is an answer
+        with status "failed", not an RPC error: the gateway shows it to the reader.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RenderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +74,11 @@ def add_RenderServiceServicer_to_server(servicer, server):
                     servicer.GetStatus,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderStatusRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.ConsumerStatus.SerializeToString,
+            ),
+            'RenderNotebook': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderNotebook,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderNotebookRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_render__pb2.RenderedNotebook.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -88,6 +108,33 @@ class RenderService:
             '/pkgcloud.v1.RenderService/GetStatus',
             pkgcloud__protos_dot_v1_dot_render__pb2.RenderStatusRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_common__pb2.ConsumerStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderNotebook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RenderService/RenderNotebook',
+            pkgcloud__protos_dot_v1_dot_render__pb2.RenderNotebookRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_render__pb2.RenderedNotebook.FromString,
             options,
             channel_credentials,
             insecure,
