@@ -1,0 +1,287 @@
+"""GET /simple/<project>/ requests per second: pkgcloud's gateway (all-in-one) against
+pypiserver (gunicorn, 2 workers, cached-dir backend), devpi-server, and nginx serving
+pkgcloud's own pages as static files. One run, one machine, wrk with 32 connections, a
+500-file project page and a 5-file one.
+
+    .venv/bin/python bench/pypi_simple.py [--duration 10] [--peers-dir DIR]
+
+Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx-light). pypiserver and
+devpi-server are installed into their own venvs under --peers-dir (default: a directory
+in the system temp dir, reused between runs), never into the workspace.
+
+Targets: gateway >= 3x pypiserver, >= 10x devpi, >= 40 % of nginx; the 500-file page at
+the rate of the 5-file one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from e2e_harness.topology import START  # noqa: E402
+
+PEERS = {
+    "pypiserver": ["pypiserver==2.4.2", "gunicorn==27.0.1"],
+    "devpi": ["devpi-server==6.20.3"],
+}
+PROJECTS = {"big-proj": 500, "small-proj": 5}
+JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
+CONNECTIONS = 32
+PASSWORD = "bench-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60, **kw) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=2, **kw).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not come up")
+        time.sleep(0.3)
+
+
+def sdist(project: str, version: str) -> tuple[str, bytes]:
+    """A minimal valid sdist (PKG-INFO only)."""
+    module = project.replace("-", "_")
+    top = f"{module}-{version}"
+    meta = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\nRequires-Python: >=3.8\n".encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        info = tarfile.TarInfo(f"{top}/PKG-INFO")
+        info.size = len(meta)
+        info.mtime = 0
+        tf.addfile(info, io.BytesIO(meta))
+    return f"{top}.tar.gz", buf.getvalue()
+
+
+def distributions() -> list[tuple[str, str, str, bytes]]:
+    out = []
+    for project, n in PROJECTS.items():
+        for i in range(n):
+            version = f"1.0.{i}"
+            out.append((project, version, *sdist(project, version)))
+    return out
+
+
+def legacy_upload(session: requests.Session, url: str, auth: tuple[str, str], project: str, version: str, filename: str, data: bytes) -> None:
+    fields = {":action": "file_upload", "protocol_version": "1", "name": project, "version": version, "filetype": "sdist",
+              "pyversion": "source", "metadata_version": "2.1", "sha256_digest": hashlib.sha256(data).hexdigest(),
+              "md5_digest": hashlib.md5(data).hexdigest()}
+    header = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    r = session.post(url, data=fields, files={"content": (filename, data, "application/octet-stream")},
+                     headers={"Authorization": header}, timeout=60)
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"upload of {filename} to {url}: {r.status_code} {r.reason} {r.text[:300]}")
+
+
+def ensure_peer(peers_dir: Path, name: str) -> Path:
+    venv = peers_dir / name
+    marker = venv / ".installed"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEERS[name]], check=True)
+        marker.write_text("\n".join(PEERS[name]))
+    return venv
+
+
+def wrk(url: str, duration: int, accept: str | None) -> float:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", url]
+    if accept:
+        cmd[1:1] = ["-H", f"Accept: {accept}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise RuntimeError(f"wrk saw errors on {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+class Procs:
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd: list[str], log: Path, **kw) -> subprocess.Popen:
+        p = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def start_pkgcloud(tmp: Path, dists) -> tuple[object, str]:
+    topo = START["all"](tmp / "pkgcloud")
+    assert topo.pkgcloud("admin", "create-user", "bench", "--password", PASSWORD, "--email", "b@example.com").returncode == 0
+    base = topo.api_url.rsplit("/api", 1)[0] + "/pypi"
+    with requests.Session() as s:
+        for project, version, filename, data in dists:
+            legacy_upload(s, f"{base}/bench/", ("bench", PASSWORD), project, version, filename, data)
+    for project, n in PROJECTS.items():
+        deadline = time.monotonic() + 60
+        while True:
+            r = requests.get(f"{base}/bench/simple/{project}/", headers={"Accept": JSON_ACCEPT}, timeout=10)
+            if r.status_code == 200 and len(r.json()["files"]) == n:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pkgcloud's page of {project} never listed {n} files")
+            time.sleep(0.3)
+    return topo, f"{base}/bench/simple"
+
+
+def start_pypiserver(procs: Procs, venv: Path, tmp: Path, dists) -> str:
+    root = tmp / "pypiserver-packages"
+    root.mkdir()
+    for _, _, filename, data in dists:
+        (root / filename).write_bytes(data)
+    port = free_port()
+    app = f"pypiserver:app(roots=[{str(root)!r}], backend_arg='cached-dir', authenticate=[], password_file='.')"
+    procs.start([str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", app], tmp / "pypiserver.log")
+    url = f"http://127.0.0.1:{port}/simple"
+    wait_http(url + "/")
+    return url
+
+
+def start_devpi(procs: Procs, venv: Path, tmp: Path, dists) -> str:
+    data_dir = tmp / "devpi"
+    subprocess.run([str(venv / "bin" / "devpi-init"), "--serverdir", str(data_dir), "--root-passwd", PASSWORD, "--no-root-pypi"],
+                   check=True, capture_output=True)
+    port = free_port()
+    procs.start([str(venv / "bin" / "devpi-server"), "--serverdir", str(data_dir), "--host", "127.0.0.1", "--port", str(port),
+                 "--offline-mode"], tmp / "devpi.log")
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/+api")
+    auth = ("root", PASSWORD)
+    r = requests.put(f"{base}/root/bench", json={"bases": [], "volatile": True}, auth=auth, timeout=30)
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"devpi index creation: {r.status_code} {r.text[:300]}")
+    with requests.Session() as s:
+        for project, version, filename, data in dists:
+            legacy_upload(s, f"{base}/root/bench/", auth, project, version, filename, data)
+    return f"{base}/root/bench/+simple"
+
+
+def start_nginx(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
+    root = tmp / "nginx-root"
+    for project, body in pages.items():
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_bytes(body)
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+worker_processes auto;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    types {{ application/vnd.pypi.simple.v1+json html; }}
+    default_type {JSON_ACCEPT};
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        etag on;
+    }}
+}}
+""")
+    procs.start([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], tmp / "nginx.log")
+    url = f"http://127.0.0.1:{port}/simple"
+    wait_http(url + "/small-proj/")
+    return url
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per server and page")
+    parser.add_argument("--peers-dir", type=Path, default=Path(tempfile.gettempdir()) / "pkgcloud-bench-peers")
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            print(f"{tool} is missing: apt-get install -y wrk nginx-light", file=sys.stderr)
+            return 2
+    args.peers_dir.mkdir(parents=True, exist_ok=True)
+    venvs = {name: ensure_peer(args.peers_dir, name) for name in PEERS}
+    dists = distributions()
+    procs = Procs()
+    topo = None
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pkgcloud-bench-pypi-") as tmp_name:
+        tmp = Path(tmp_name)
+        try:
+            print(f"uploading {len(dists)} sdists to each server ...", flush=True)
+            topo, gateway = start_pkgcloud(tmp, dists)
+            pages = {p: requests.get(f"{gateway}/{p}/", headers={"Accept": JSON_ACCEPT}, timeout=10).content for p in PROJECTS}
+            servers = {
+                "pkgcloud gateway": (gateway, JSON_ACCEPT),
+                "pypiserver": (start_pypiserver(procs, venvs["pypiserver"], tmp, dists), None),
+                "devpi-server": (start_devpi(procs, venvs["devpi"], tmp, dists), JSON_ACCEPT),
+                "nginx (static)": (start_nginx(procs, tmp, pages), None),
+            }
+            for name, (base, accept) in servers.items():
+                for project in PROJECTS:
+                    url = f"{base}/{project}/"
+                    r = requests.get(url, headers={"Accept": accept} if accept else {}, timeout=30)
+                    assert r.status_code == 200 and r.text.count(f"{project.replace('-', '_')}-1.0.") >= PROJECTS[project], (name, url, r.status_code)
+                    wrk(url, 2, accept)  # warm-up
+                    results.setdefault(name, {})[project] = wrk(url, args.duration, accept)
+                    print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s", flush=True)
+        finally:
+            procs.stop()
+            if topo is not None:
+                topo.stop()
+    gw = results["pkgcloud gateway"]
+    print(f"\nGET /simple/<project>/, wrk -t2 -c{CONNECTIONS} -d{args.duration}s, one machine ({os.cpu_count()} cores)\n")
+    print(f"| server | 500-file page (req/s) | 5-file page (req/s) |")
+    print("|---|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['big-proj']:.0f} | {r['small-proj']:.0f} |")
+    checks = []
+    for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
+        checks.append((f"{label}: gateway / pypiserver >= 3", gw[project] / results["pypiserver"][project], 3.0))
+        checks.append((f"{label}: gateway / devpi >= 10", gw[project] / results["devpi-server"][project], 10.0))
+        checks.append((f"{label}: gateway / nginx >= 0.40", gw[project] / results["nginx (static)"][project], 0.40))
+    checks.append(("gateway: 500-file rate / 5-file rate >= 0.9", gw["big-proj"] / gw["small-proj"], 0.9))
+    print()
+    ok = True
+    for what, value, target in checks:
+        passed = value >= target
+        ok &= passed
+        print(f"{'ok  ' if passed else 'MISS'} {what}: {value:.2f}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
