@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from e2e_harness.topology import START  # noqa: E402
 
 PEERS = {
-    "pypiserver": ["pypiserver==2.4.2", "gunicorn==27.0.1"],
+    "pypiserver": ["pypiserver[cache]==2.4.2", "gunicorn==27.0.1"],
     "devpi": ["devpi-server==6.20.3"],
 }
 PROJECTS = {"big-proj": 500, "small-proj": 5}
@@ -193,6 +193,7 @@ def start_devpi(procs: Procs, venv: Path, tmp: Path, dists) -> str:
 
 def start_nginx(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
     root = tmp / "nginx-root"
+    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
     for project, body in pages.items():
         (root / "simple" / project).mkdir(parents=True)
         (root / "simple" / project / "index.html").write_bytes(body)
@@ -244,6 +245,7 @@ def main() -> int:
             print(f"uploading {len(dists)} sdists to each server ...", flush=True)
             topo, gateway = start_pkgcloud(tmp, dists)
             pages = {p: requests.get(f"{gateway}/{p}/", headers={"Accept": JSON_ACCEPT}, timeout=10).content for p in PROJECTS}
+            print("page sizes: " + ", ".join(f"{p} {len(b)} bytes" for p, b in pages.items()), flush=True)
             servers = {
                 "pkgcloud gateway": (gateway, JSON_ACCEPT),
                 "pypiserver": (start_pypiserver(procs, venvs["pypiserver"], tmp, dists), None),

@@ -104,6 +104,9 @@ class FakeAuth(auth_pb2_grpc.AuthServiceServicer):
         # the org rules are tested against the real auth-svc in test_gateway_accounts.py.
         return auth_pb2.GetPermissionResponse(permission=auth_pb2.PERMISSION_NONE)
 
+    async def ListGroups(self, request, context):
+        raise errors.NotFound(f"no organization {request.org!r}")  # no organizations here
+
 
 class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
     def __init__(self, blobs: BlobStore, *, max_size: int = 10 * 1024**2):
@@ -130,6 +133,9 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
 
     async def GetPackage(self, request, context):
         return self._package(request.owner, request.name)
+
+    async def ListCollaborations(self, request, context):
+        return registry_pb2.CollaborationsResponse()  # authorized users: tested end to end
 
     async def ListPackages(self, request, context):
         return registry_pb2.ListPackagesResponse(packages=[self._package(o, n) for (o, n) in sorted(self.packages) if o == request.owner])

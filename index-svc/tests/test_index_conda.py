@@ -161,3 +161,85 @@ async def test_start_republishes_what_a_crash_left(channel, tmp_path):
     noarch = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "noarch/repodata.json")))
     assert set(noarch["packages.conda"]) == {"myutil-0.3.0-0.conda"}
     await store.close()
+
+
+async def _shards_on_disk(blobs, owner, view, label, subdir):
+    prefix = layout.document_key(owner, view, label, f"{subdir}/shards/")
+    return {k.rsplit("/", 1)[1] async for k in blobs.list(prefix)}
+
+
+async def _shards_indexed(blobs, owner, view, label, subdir):
+    raw = await blobs.read_bytes(layout.document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
+    index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
+    return {f"{bytes(h).hex()}.msgpack.zst" for h in index["shards"].values()}
+
+
+async def test_superseded_shards_are_collected_one_generation_late(channel, tmp_path):
+    _, paths = channel
+    store = SqliteIndexStore(tmp_path / "index.db")
+    await store.open()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    pub = CondaIndexPublisher(store, blobs)
+    mylib_old, mylib_new, myapp = _files(paths)[:3]
+    generations = []
+
+    async def step(event_id, change):
+        await store.apply_event(AppliedEvent(event_id, "file.committed", "alice", 1), change)
+        await pub.publish("alice", change)
+        indexed = await _shards_indexed(blobs, "alice", "public", "main", "linux-64")
+        on_disk = await _shards_on_disk(blobs, "alice", "public", "main", "linux-64")
+        assert indexed <= on_disk  # never an index naming a missing shard
+        generations.append(indexed)
+        return on_disk
+
+    await step("e1", [UpsertFile(_indexed(mylib_old))])
+    await step("e2", [UpsertFile(_indexed(myapp))])           # mylib's shard unchanged, myapp's added
+    on_disk = await step("e3", [UpsertFile(_indexed(mylib_new))])  # mylib's shard replaced
+    # the generation just replaced is kept for readers in flight
+    assert generations[1] <= on_disk
+    on_disk = await step("e4", [RemoveFile("alice", myapp.package, myapp.version, myapp.basename)])
+    assert on_disk == generations[2] | generations[3]
+    # and a shard whose content comes back after being collected is written again
+    on_disk = await step("e5", [RemoveFile("alice", mylib_new.package, mylib_new.version, mylib_new.basename)])
+    on_disk = await step("e6", [UpsertFile(_indexed(myapp))])
+    assert generations[5] <= on_disk and on_disk == generations[4] | generations[5]
+    await store.close()
+
+
+async def test_rebuild_sweeps_shards_nobody_references(channel, tmp_path):
+    _, paths = channel
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    files = _files(paths)
+    await CondaIndexPublisher(None, blobs).rebuild_from("alice", files)  # type: ignore[arg-type]
+    stray = layout.document_key("alice", "public", "main", "linux-64/shards/" + "ab" * 32 + ".msgpack.zst")
+    await blobs.put_bytes(stray, b"left by a crash")
+    await CondaIndexPublisher(None, blobs).rebuild_from("alice", files[1:])  # type: ignore[arg-type]
+    assert not await blobs.exists(stray)
+    for view in layout.VIEWS:
+        assert await _shards_on_disk(blobs, "alice", view, "main", "linux-64") >= await _shards_indexed(blobs, "alice", view, "main", "linux-64")
+
+
+async def test_store_resynced_elsewhere_is_reloaded_at_the_next_event(channel, tmp_path):
+    """`pkgcloud admin rebuild-index` after a BulkImportFiles (no events): the running
+    publisher must not publish a channel made only of the files it heard about."""
+    from pkgcloud_index.conda.rebuild import resync_store
+
+    _, paths = channel
+    store = SqliteIndexStore(tmp_path / "index.db")
+    await store.open()
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    pub = CondaIndexPublisher(store, blobs)
+    f0, f1, f2, f3 = _files(paths)
+    change = [UpsertFile(_indexed(f0))]
+    await store.apply_event(AppliedEvent("e1", "file.committed", "alice", 1), change)
+    await pub.publish("alice", change)
+    await resync_store(store, "alice", [_indexed(f0), _indexed(f1), _indexed(f3)])  # what the registry holds
+    change = [UpsertFile(_indexed(f2))]  # the next event touches the same subdir
+    await store.apply_event(AppliedEvent("e2", "file.committed", "alice", 1), change)
+    await pub.publish("alice", change)
+    linux = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "linux-64/repodata.json")))
+    assert set(linux["packages"]) | set(linux["packages.conda"]) == {f.fn for f in (f0, f1, f2)}
+    # a resync also removes what the registry no longer has
+    await resync_store(store, "alice", [_indexed(f1)])
+    assert {f.basename for f in await store.list_files("alice")} == {f1.basename}
+    await store.close()

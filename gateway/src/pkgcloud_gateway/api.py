@@ -32,6 +32,9 @@ def create_app() -> web.Application:
     add_route(r, "GET", "", server_check)
     add_route(r, "GET", "/", server_check)
     api_accounts.add_routes(r)  # accounts, tokens, organizations, groups
+    from . import api_private  # private packages: authorized users, search (issue 5)
+
+    api_private.add_routes(r)
     add_route(r, "GET", "/packages/{owner}", list_packages)
     pkg = "/package/{owner}/{package}"
     add_route(r, "GET", pkg, get_package)
@@ -128,11 +131,12 @@ async def _not_found_as(awaitable, message: str):
 
 
 async def _readable_package(request: web.Request, principal: Principal | None, owner: str, name: str, not_found: str) -> registry_pb2.Package | None:
-    """Raise NotFound(not_found) unless principal may read owner/name; the package when looked up."""
-    if policy.may_write_package(principal, owner):
+    """Raise NotFound(not_found) unless the caller may read owner/name (policy.read_access);
+    the package when looked up."""
+    if (await policy.read_access(request, owner)).everything:
         return None  # an owner reads everything of theirs; existence is checked by the next call
     package = await _not_found_as(_registry(request).GetPackage(registry_pb2.PackageRef(owner=owner, name=name)), not_found)
-    policy.require_read_package(principal, owner, package.public, not_found)
+    await policy.require_readable(request, owner, package.name, package.public, not_found)
     return package
 
 
@@ -140,6 +144,7 @@ async def _writer(request: web.Request) -> Principal:
     principal = await principal_of(request)
     owner = request.match_info["owner"]
     # An org's owners and its groups with write on the package write too (auth-svc knows).
+    policy.require_scope(principal, policy.WRITE_SCOPE["api"])
     permission = await policy.permission_on(_auth(request), principal, owner, request.match_info.get("package", ""))
     policy.require_write_package(principal, owner, permission)
     assert principal is not None
@@ -165,14 +170,15 @@ async def list_packages(request: web.Request) -> web.Response:
     await _existing_user(request, owner)
     resp = await call(_registry(request).ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
     base = _api_base(request)
-    visible = [p for p in resp.packages if policy.may_read_package(principal, owner, p.public)]
+    access = await policy.read_access(request, owner)
+    visible = [p for p in resp.packages if access.may_read(p.name, p.public)]
     return web.json_response([package_json(p, base) for p in visible])
 
 
 async def get_package(request: web.Request) -> web.Response:
     principal = await principal_of(request)
     package = await _not_found_as(_registry(request).GetPackage(_pkg(request)), "Package not found")
-    policy.require_read_package(principal, package.owner, package.public, "Package not found")
+    await policy.require_readable(request, package.owner, package.name, package.public, "Package not found")
     return web.json_response(package_json(package, _api_base(request)))
 
 
@@ -203,6 +209,11 @@ async def update_package(request: web.Request) -> web.Response:
     body = await _json_body(request)
     attrs = _opt(body, "public_attrs", dict, {})
     ref = _pkg(request)
+    public = _opt(body, "public", bool)
+    if public is not None:  # a privacy change (the web UI; anaconda.org's API takes it here too)
+        from .api_private import set_public
+
+        await set_public(request, ref.owner, ref.name, public)
     package = await _not_found_as(_registry(request).UpdatePackage(registry_pb2.UpdatePackageRequest(
         owner=ref.owner, name=ref.name, public_attrs_json=json.dumps(attrs),
     )), "Package not found")

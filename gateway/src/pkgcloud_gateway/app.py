@@ -11,7 +11,7 @@ from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.settings import Settings
 
-from . import api, conda, envs, keys, notebooks, pypi, web as web_ui
+from . import api, conda, envs, keys, notebooks, policy, pypi, web as web_ui
 from .clients import Clients
 from .credentials import CredentialResolver
 from .errors import error_middleware
@@ -41,6 +41,7 @@ def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: Eve
     app[keys.CLIENTS] = clients
     app[keys.BLOBS] = blobs
     app[keys.RESOLVER] = CredentialResolver(clients.auth, ttl_s=settings.credential_cache_ttl_s)
+    app[policy.ACCESS_CACHE] = policy.AccessCache(ttl_s=settings.credential_cache_ttl_s)
     app.on_response_prepare.append(add_request_id_header)
     if bus is not None:
         app.cleanup_ctx.append(_revocations(bus))
@@ -58,10 +59,13 @@ def _revocations(bus: EventBus):
         async def on_event(event: events_pb2.Event) -> None:
             if event.WhichOneof("payload") == "token_revoked":
                 resolver.invalidate(event.token_revoked.token_sha256)
+            elif event.WhichOneof("payload") == "membership_changed":
+                # group changes bite at once too (the TTL bounds it anyway)
+                app[policy.ACCESS_CACHE].forget(owner=event.membership_changed.org.lower())
 
         # The cache TTL bounds staleness anyway; the event makes a revocation bite at once.
         # broadcast: every gateway replica has its own cache, so each needs every event.
-        await bus.subscribe("gateway", ["token.revoked"], on_event, broadcast=True)
+        await bus.subscribe("gateway", ["token.revoked", "membership.changed"], on_event, broadcast=True)
         yield
 
     return ctx

@@ -85,8 +85,11 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
     owner = request.match_info["owner"]
     label, parts = _split(owner, request.match_info["path"])
     principal = await principal_of(request)
-    view = policy.conda_view(principal, owner)
-    private = view == "private"
+    access = await policy.read_access(request, owner)  # the view: public, private or partial (issue 5)
+    view = access.view
+    private = view != "public"
+    if view == "partial" and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
+        return await _partial_doc(request, owner, label, parts, access)
     if len(parts) == 1 and parts[0] == "channeldata.json":
         return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,
                                 fallback=b'{"channeldata_version":1,"packages":{},"subdirs":[]}')
@@ -101,6 +104,25 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
     if len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2")):
         return await _package(request, principal, owner, label, parts[0], parts[1])
     raise errors.NotFound("Not found")
+
+
+async def _partial_doc(request: web.Request, owner: str, label: str, parts: list[str], access) -> web.Response:
+    """An index document for a principal who reads only some private packages (index_views)."""
+    from .index_views import conda_document
+
+    if len(parts) == 1 and parts[0] == "channeldata.json":
+        rel, ctype, fallback = f"label/{label}/channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
+    elif len(parts) == 2 and parts[1] in INDEX_FILES:
+        rel, ctype = f"label/{label}/{parts[0]}/{parts[1]}", INDEX_FILES[parts[1]]
+        fallback = EMPTY_REPODATA.format(parts[0]).encode() if tuple(parts) == ("noarch", "repodata.json") else None
+    else:
+        raise errors.NotFound("Not found")
+    body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback)
+    request[_CACHE_CONTROL] = f"private, max-age={INDEX_MAX_AGE}"
+    doc = _Doc(body, etag, 0.0, 0.0)
+    if _not_modified(request, doc):
+        return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(body=body, headers={"ETag": etag, "Content-Type": ctype})
 
 
 async def _load(blobs, key: str) -> _Doc | None:
@@ -167,7 +189,7 @@ async def _package(request: web.Request, principal, owner: str, label: str, subd
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("File not found") from None
     # a private file, or one not in this label, is indistinguishable from a missing one
-    if not policy.may_read_package(principal, owner, rec.package_public) or label not in rec.labels:
+    if not await policy.may_read(request, owner, rec.package, rec.package_public) or label not in rec.labels:
         raise errors.NotFound("File not found")
     # HEAD is a probe, not a download: only a GET is counted
     blob_file = rec if request.method == "HEAD" else (await call(registry.GetDownload(ref))).file

@@ -48,10 +48,11 @@ async def list_envs(request: web.Request) -> web.Response:
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("User not found") from None
     resp = await call(clients.registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
+    access = await policy.read_access(request, owner)
     base = protocol_base_url(request, "envs")
     rows = []
     for p in resp.packages:
-        if "env" not in p.package_types or not policy.may_read_package(principal, owner, p.public):
+        if "env" not in p.package_types or not access.may_read(p.name, p.public):
             continue
         newest = newest_env_file(p)
         if newest is None:
@@ -92,7 +93,7 @@ async def download_env(request: web.Request) -> web.StreamResponse:
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=name)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound(NOT_FOUND) from None
-    policy.require_read_package(principal, owner, pkg.public, NOT_FOUND)
+    await policy.require_readable(request, owner, pkg.name, pkg.public, NOT_FOUND)
     newest = newest_env_file(pkg)
     if newest is None:
         raise errors.NotFound(NOT_FOUND)

@@ -145,7 +145,7 @@ async def _resolve(request: web.Request, owner: str, package: str, version: str)
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=package)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound(NOT_FOUND) from None
-    policy.require_read_package(principal, owner, pkg.public, NOT_FOUND)
+    await policy.require_readable(request, owner, pkg.name, pkg.public, NOT_FOUND)
     files = [f for f in pkg.files if f.type == "ipynb" and (not version or f.version == version)]
     if not files:
         raise errors.NotFound(NOT_FOUND)
@@ -186,6 +186,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     owner, package = request.match_info["owner"], request.match_info["package"]
     version = request.match_info.get("version", "")
     cache = request.app[CACHE]
+    await principal_of(request)  # a bad credential is a 401 even for a cached public page (issue 5)
     images_base = protocol_base_url(request, "notebooks") + "/_images/"
     csp_key = (images_base, web_base_url(request))
     now = time.monotonic()

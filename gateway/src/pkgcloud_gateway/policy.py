@@ -7,11 +7,17 @@ alone, before anything is looked up, so a refused write cannot reveal existence 
 
 from __future__ import annotations
 
-from pkgcloud_protos.v1 import auth_pb2
+import asyncio
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
+from . import keys, scopes
 from .clients import call
-from .credentials import Principal
+from .credentials import Principal, principal_of
 
 
 def may_read_package(principal: Principal | None, owner: str, public: bool) -> bool:
@@ -122,3 +128,154 @@ def conda_view(principal: Principal | None, owner: str) -> str:
     """Which published view of owner's conda channels the caller gets: "private" (every
     package) for the owner, "public" (public packages only) for everyone else."""
     return "private" if principal is not None and principal.login == owner else "public"
+
+
+# --- private packages: who reads what (issue 5) ----------------------------------------
+#
+# A private package is readable by its owner account, by the org's admin groups (every
+# package), by members of groups listing it, by its authorized users, and by tokens of
+# those principals that carry the scope the route needs. Everything else about it answers
+# exactly as a missing package does. What a principal may read of one owner is one small
+# answer (ReadAccess), computed with at most two RPCs and cached as briefly as credentials,
+# so index and download routes stay a cache hit for anyone but a first-time caller.
+
+#: the scope a read needs, by the protocol sub-app that serves it (None: the web UI)
+READ_SCOPE = {"api": "api:read", "conda": "conda:download", "pypi": "pypi:download", "notebooks": "api:read", "envs": "api:read"}
+#: the scope a change needs
+WRITE_SCOPE = {"api": "api:write", "pypi": "pypi:upload"}
+
+
+@dataclass(frozen=True)
+class ReadAccess:
+    """What one principal may read of one owner: every package (`everything`), or the
+    public ones plus the private ones named (lowercase) in `packages`."""
+
+    everything: bool = False
+    packages: frozenset[str] = frozenset()
+
+    def may_read(self, package: str, public: bool) -> bool:
+        return public or self.everything or package.lower() in self.packages
+
+    @property
+    def view(self) -> str:
+        """Which published index view serves this principal: "private" (all packages),
+        "public", or "partial" (public plus `packages`: built per request from both)."""
+        if self.everything:
+            return "private"
+        return "partial" if self.packages else "public"
+
+
+NO_ACCESS = ReadAccess()
+ALL_ACCESS = ReadAccess(everything=True)
+
+
+def token_grants(principal: Principal | None, scope: str | None) -> bool:
+    """A password (or web session) login holds every scope; a token only those it carries
+    (auth-svc gives a token created without scopes "all")."""
+    if principal is None or scope is None or principal.method != "token" or not principal.scopes:
+        return True
+    return scopes.grants(principal.scopes, scope)
+
+
+def require_scope(principal: Principal | None, scope: str) -> None:
+    if not token_grants(principal, scope):
+        raise errors.Forbidden(f"this token does not carry the {scope!r} scope")
+
+
+class AccessCache:
+    """(login, owner) -> ReadAccess, for ttl_s (the credential cache's bound on staleness)."""
+
+    def __init__(self, ttl_s: float = 1.0, max_entries: int = 10_000, clock=time.monotonic):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[tuple[str, str], tuple[float, ReadAccess]] = {}
+
+    def get(self, login: str, owner: str) -> ReadAccess | None:
+        hit = self._entries.get((login, owner))
+        if hit is None or hit[0] <= self.clock():
+            return None
+        return hit[1]
+
+    def put(self, login: str, owner: str, access: ReadAccess) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[(login, owner)] = (self.clock() + self.ttl_s, access)
+
+    def forget(self, login: str = "", owner: str = "") -> None:
+        """Drop entries of that login and/or owner (both empty: everything)."""
+        for key in [k for k in self._entries if (not login or k[0] == login) and (not owner or k[1] == owner)]:
+            del self._entries[key]
+
+
+ACCESS_CACHE = web.AppKey("access_cache", AccessCache)
+
+
+def _access_cache(request: web.Request) -> AccessCache:
+    cache = request.config_dict.get(ACCESS_CACHE)
+    if cache is None:  # an app built without init_app (unit tests): no caching
+        cache = AccessCache(ttl_s=0)
+    return cache
+
+
+async def _grants_of(clients, login: str, owner: str) -> ReadAccess:
+    async def groups() -> list:
+        try:
+            resp = await call(clients.auth.ListGroups(auth_pb2.ListGroupsRequest(org=owner, member=login)))
+        except (errors.NotFound, errors.Invalid):
+            return []  # the owner is no organization
+        return list(resp.groups)
+
+    async def collaborations() -> list[str]:
+        try:
+            resp = await call(clients.registry.ListCollaborations(registry_pb2.CollaborationsRequest(login=login, owner=owner)))
+        except (errors.NotFound, errors.Invalid):
+            return []
+        return list(resp.packages)
+
+    found_groups, collab = await asyncio.gather(groups(), collaborations())
+    if any(g.permission == auth_pb2.PERMISSION_ADMIN for g in found_groups):
+        return ALL_ACCESS
+    names = {p.lower() for g in found_groups if g.permission != auth_pb2.PERMISSION_NONE for p in g.packages}
+    names |= {p.lower() for p in collab}
+    return ReadAccess(packages=frozenset(names)) if names else NO_ACCESS
+
+
+async def read_access(request: web.Request, owner: str, scope: str | None = "") -> ReadAccess:
+    """What the caller may read of owner's packages on this route. `scope` "" = the one the
+    serving protocol needs (READ_SCOPE); None = no scope check. Bad credentials raise
+    Unauthenticated (401) as on every route."""
+    principal = await principal_of(request)
+    if principal is None:
+        return NO_ACCESS
+    if scope == "":
+        scope = READ_SCOPE.get(request.config_dict.get(keys.PROTOCOL, ""), "api:read")
+    if not token_grants(principal, scope):
+        return NO_ACCESS  # a token without the scope reads what anonymous reads
+    if principal.login.lower() == owner.lower():
+        return ALL_ACCESS
+    if principal.user_type != "user":
+        return NO_ACCESS  # an org's token acts for that org only
+    cache = _access_cache(request)
+    login = principal.login.lower()
+    access = cache.get(login, owner.lower())
+    if access is None:
+        access = await _grants_of(request.config_dict[keys.CLIENTS], login, owner)
+        cache.put(login, owner.lower(), access)
+    return access
+
+
+async def may_read(request: web.Request, owner: str, package: str, public: bool, scope: str | None = "") -> bool:
+    if public:
+        return True  # no lookup for public packages: bad credentials still 401 through principal_of
+    return (await read_access(request, owner, scope)).may_read(package, public)
+
+
+async def require_readable(request: web.Request, owner: str, package: str, public: bool, not_found: str, scope: str | None = "") -> None:
+    """NotFound(not_found), the very answer a missing package gets, unless the caller may
+    read owner/package."""
+    await principal_of(request)  # a bad credential is a 401 whatever the package
+    if not await may_read(request, owner, package, public, scope):
+        raise errors.NotFound(not_found)

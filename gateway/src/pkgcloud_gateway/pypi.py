@@ -143,7 +143,7 @@ async def _caller_view(request: web.Request, owner: str) -> tuple[str, bool]:
     its keyring / prompts instead of silently treating the index as empty."""
     request[keys.BASIC_CHALLENGE] = True
     principal = await principal_of(request)
-    return policy.simple_index_view(principal, owner), principal is not None
+    return (await policy.read_access(request, owner)).view, principal is not None
 
 
 async def _serve_page(request: web.Request, owner: str, label: str, project: str = "") -> web.StreamResponse:
@@ -154,15 +154,34 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
         )
     fmt, content_type = chosen
     view, authenticated = await _caller_view(request, owner)
+    if view == "partial":  # some private projects of this owner, not all (issue 5)
+        access = await policy.read_access(request, owner)
+        if project:
+            view = "private" if normalize(project) in {normalize(p) for p in access.packages} else "public"
+        else:
+            return await _partial_list(request, owner, label, fmt, content_type, access)
     page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
     if page is None:
-        what = f"project {project!r}" if project else "index"
+        what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
         raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
     cache = "max-age=0, must-revalidate" + (", private" if authenticated or view == "private" else "")
     headers = {"ETag": page.etag, "Vary": "Accept", "Cache-Control": cache}
     if page.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
     return web.Response(body=page.body, headers={**headers, "Content-Type": content_type})
+
+
+async def _partial_list(request: web.Request, owner: str, label: str, fmt: str, content_type: str, access) -> web.Response:
+    from .index_views import pypi_list_page
+
+    built = await pypi_list_page(request, request.config_dict[PAGE_CACHE], lambda v, f: _page_key(owner, v, label, f), access, fmt)
+    if built is None:
+        raise errors.NotFound(f"no index in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
+    body, etag = built
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "max-age=0, must-revalidate, private"}
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, headers={**headers, "Content-Type": content_type})
 
 
 def _redirect(request: web.Request, path: str) -> web.Response:
@@ -213,7 +232,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         record = await call(registry.GetFile(ref))
     except errors.NotFound:
         raise errors.NotFound("File not found") from None
-    policy.require_read_package(principal, owner, record.package_public, "File not found")
+    await policy.require_readable(request, owner, record.package, record.package_public, "File not found")
     label = m.get("label", "main")
     if record.type != "pypi" or label not in record.labels:
         raise errors.NotFound("File not found")
@@ -284,6 +303,7 @@ async def _upload(request: web.Request) -> web.StreamResponse:
     principal = await principal_of(request)
     if principal is None:
         raise errors.Unauthenticated("authentication required: upload with -u __token__ -p <token> (or your login and password)")
+    policy.require_scope(principal, policy.WRITE_SCOPE["pypi"])
     policy.require_write_package(principal, owner)
     registry = request.config_dict[keys.CLIENTS].registry
     if label != "main":

@@ -24,6 +24,7 @@ from . import names
 from .convert import file_record
 from .inspectors import UploadContext, inspector_for
 from .labels import LabelManager
+from .privacy import PackageAccessManager
 from .store import PackageRecord, RegistryStore, ReleaseRecord, StagedUpload, StoredFile
 from .store.interfaces import STAGE_COMMITTED
 
@@ -119,6 +120,7 @@ class RegistryCore:
         # bytes within this process (striped: bounded memory whatever the number of files).
         self._blob_locks = [asyncio.Lock() for _ in range(_BLOB_LOCKS)]
         self.labels = LabelManager(store, self._notify)
+        self.access = PackageAccessManager(store, self._notify, now_ms)  # private packages (issue 5)
 
     def _notify(self) -> None:
         if self.on_commit is not None:

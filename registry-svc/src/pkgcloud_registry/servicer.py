@@ -150,6 +150,29 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         ]
         return registry_pb2.BulkImportResponse(imported=await self.core.bulk_import(files, public=request.public))
 
+    # --- private packages and authorized users (issue 5) ----------------------------
+    async def SetPackagePublic(self, request, context):
+        await self.core.access.set_public(request.owner, request.name, request.public)
+        return _pkg(await self.core.get_package(request.owner, request.name))
+
+    async def ListCollaborators(self, request, context):
+        return registry_pb2.CollaboratorList(logins=await self.core.access.collaborators(request.owner, request.name))
+
+    async def AddCollaborator(self, request, context):
+        p = request.package
+        return registry_pb2.CollaboratorList(logins=await self.core.access.add_collaborator(p.owner, p.name, request.login))
+
+    async def RemoveCollaborator(self, request, context):
+        p = request.package
+        return registry_pb2.CollaboratorList(logins=await self.core.access.remove_collaborator(p.owner, p.name, request.login))
+
+    async def ListCollaborations(self, request, context):
+        return registry_pb2.CollaborationsResponse(packages=await self.core.access.collaborations(request.login, request.owner))
+
+    async def SearchPackages(self, request, context):
+        found = await self.core.access.search(request.name, request.package_type, request.platform, request.limit)
+        return registry_pb2.ListPackagesResponse(packages=[package_message(p, [], files) for p, files in found])
+
 
 def _label(i) -> registry_pb2.LabelInfo:
     return registry_pb2.LabelInfo(name=i.name, is_locked=i.is_locked, file_count=i.file_count)

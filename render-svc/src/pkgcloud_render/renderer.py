@@ -18,6 +18,7 @@ import base64
 import hashlib
 import html
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,10 @@ class NotebookRenderer:
         except Exception as e:  # nbformat raises many kinds for a broken file
             raise RenderFailed(f"not a readable notebook: {str(e).splitlines()[0][:200] if str(e) else type(e).__name__}") from None
         try:
-            body, resources = self.exporter.from_notebook_node(nb)
+            with warnings.catch_warnings():
+                # "IPython3 lexer unavailable": code is highlighted as Python instead, as intended
+                warnings.simplefilter("ignore", UserWarning)
+                body, resources = self.exporter.from_notebook_node(nb)
         except Exception as e:
             raise RenderFailed(f"nbconvert could not render this notebook: {type(e).__name__}: {str(e)[:200]}") from None
         extracted: dict[str, bytes] = resources.get("outputs") or {}

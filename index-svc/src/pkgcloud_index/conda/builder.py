@@ -28,8 +28,12 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_COMPRESSOR = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_content_size=True)
+
+
 def _zstd(data: bytes) -> bytes:
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_content_size=True).compress(data)
+    # one reusable compressor (its context is reset per frame; the publisher is single-threaded)
+    return _COMPRESSOR.compress(data)
 
 
 _VERSION_PART = re.compile(r"\d+|[a-z]+|[^a-z\d]+")
@@ -54,8 +58,15 @@ def version_key(version: str) -> tuple:
     return (int(epoch) if epoch.isdigit() else 0, tuple(parts))
 
 
+_ABOUT_KEYS = ("summary", "description", "home", "dev_url", "doc_url", "source_url", "license")
+
+
 class _Entry:
-    __slots__ = ("key", "fn", "name", "version", "build_number", "timestamp", "depends", "json", "rec", "run_exports", "attrs")
+    """One file, with everything the documents need computed once (an update re-reads
+    every entry of the label for channeldata and of the subdir for current_repodata)."""
+
+    __slots__ = ("key", "fn", "name", "version", "build_number", "timestamp", "depends", "json", "rec", "run_exports", "attrs",
+                 "vkey", "order", "rx", "ts_s", "about", "pair", "rx_pair")
 
     def __init__(self, f: CondaFile):
         attrs = parse_attrs(f)
@@ -69,14 +80,29 @@ class _Entry:
         self.depends = [d for d in rec.get("depends", []) if isinstance(d, str)]
         self.rec = rec
         self.json = _dumps(rec)
-        self.run_exports = _dumps(run_exports(attrs))
+        self.rx = run_exports(attrs)
+        self.run_exports = _dumps(self.rx)
+        # "fn":{record} and "fn":{"run_exports":...}: the documents are joins of these
+        self.pair = _dumps(self.fn) + ":" + self.json
+        self.rx_pair = _dumps(self.fn) + ':{"run_exports":' + self.run_exports + "}"
         self.attrs = attrs
+        self.vkey = version_key(self.version)
+        self.order = (self.vkey, self.build_number)
+        self.ts_s = self.timestamp // 1000 if self.timestamp > 10**11 else self.timestamp
+        about = attrs.get("about") if isinstance(attrs.get("about"), dict) else {}
+        fields = {}
+        for key in _ABOUT_KEYS:
+            value = about.get(key) or (rec.get(key) if key == "license" else None)
+            if isinstance(value, str):
+                fields[key] = value
+        self.about = fields
 
 
 class ChannelIndexBuilder:
     def __init__(self) -> None:
         self._entries: dict[tuple, _Entry] = {}
         self._shards: dict[tuple, tuple[str, bytes]] = {}
+        self._last_subdir: dict[str, tuple[tuple, dict[str, bytes]]] = {}
 
     def _entry(self, f: CondaFile) -> _Entry:
         key = (f.basename, f.sha256, f.upload_time_ms, f.attrs_json)
@@ -92,17 +118,29 @@ class ChannelIndexBuilder:
             del self._entries[k]
         if len(self._shards) > 4 * max(1, len(self._entries)):
             self._shards.clear()
+        self._last_subdir.clear()
 
     # --- one subdir ---------------------------------------------------------------
     def subdir_documents(self, subdir: str, files: Iterable[CondaFile]) -> dict[str, bytes]:
         """path (relative to the label root) -> bytes, for one subdir; shards under shards/."""
         entries = sorted((self._entry(f) for f in files), key=lambda e: e.fn)
+        signature = tuple(e.key for e in entries)
+        last = self._last_subdir.get(subdir)
+        if last is not None and last[0] == signature:
+            # the same files as the last call (the other view, or another label holding
+            # the same files): the same documents
+            return dict(last[1])
+        docs = self._subdir_documents(subdir, entries)
+        self._last_subdir[subdir] = (signature, docs)
+        return dict(docs)
+
+    def _subdir_documents(self, subdir: str, entries: list[_Entry]) -> dict[str, bytes]:
         tar = [e for e in entries if e.fn.endswith(".tar.bz2")]
         conda = [e for e in entries if e.fn.endswith(".conda")]
         info = '{"subdir":' + _dumps(subdir) + "}"
 
         def packages(items: list[_Entry]) -> str:
-            return "{" + ",".join(_dumps(e.fn) + ":" + e.json for e in items) + "}"
+            return "{" + ",".join([e.pair for e in items]) + "}"
 
         repodata = (
             '{"info":' + info + ',"packages":' + packages(tar) + ',"packages.conda":' + packages(conda)
@@ -119,7 +157,7 @@ class ChannelIndexBuilder:
         docs[f"{subdir}/current_repodata.json.zst"] = _zstd(cur)
 
         def exports(items: list[_Entry]) -> str:
-            return "{" + ",".join(_dumps(e.fn) + ':{"run_exports":' + e.run_exports + "}" for e in items) + "}"
+            return "{" + ",".join([e.rx_pair for e in items]) + "}"
 
         rx = ('{"info":{"subdir":' + _dumps(subdir) + ',"version":1},"packages":' + exports(tar)
               + ',"packages.conda":' + exports(conda) + "}").encode()
@@ -161,39 +199,54 @@ class ChannelIndexBuilder:
         """The newest version of each name (all its builds), as conda's current_repodata."""
         best: dict[str, tuple] = {}
         for e in entries:
-            k = version_key(e.version)
+            k = e.vkey
             if e.name not in best or k > best[e.name]:
                 best[e.name] = k
-        return [e for e in entries if version_key(e.version) == best[e.name]]
+        return [e for e in entries if e.vkey == best[e.name]]
 
     # --- the channel root ------------------------------------------------------------
     def channeldata(self, files_by_subdir: dict[str, list[CondaFile]]) -> bytes:
+        return self.merge_channeldata({subdir: self.channeldata_part(files) for subdir, files in files_by_subdir.items()})
+
+    def channeldata_part(self, files: Iterable[CondaFile]) -> dict[str, list]:
+        """One subdir's share of channeldata, per name: [run_exports by version, newest
+        timestamp, newest entry]. The publisher keeps the parts of the subdirs an update
+        did not touch, so channeldata costs O(names) rather than O(files) per upload."""
+        part: dict[str, list] = {}
+        for f in files:
+            e = self._entry(f)
+            p = part.get(e.name)
+            if p is None:
+                part[e.name] = [{e.version: e.rx} if e.rx else {}, e.ts_s, e]
+                continue
+            if e.rx:
+                p[0][e.version] = e.rx
+            if e.ts_s > p[1]:
+                p[1] = e.ts_s
+            if e.order > p[2].order:  # the first of equals wins, as in one pass over the files
+                p[2] = e
+        return part
+
+    @staticmethod
+    def merge_channeldata(parts: dict[str, dict[str, list]]) -> bytes:
         packages: dict[str, dict[str, Any]] = {}
-        newest: dict[str, tuple] = {}
-        for subdir in sorted(files_by_subdir):
-            for f in files_by_subdir[subdir]:
-                e = self._entry(f)
-                p = packages.setdefault(e.name, {"subdirs": [], "run_exports": {}, "timestamp": 0})
-                if subdir not in p["subdirs"]:
-                    p["subdirs"].append(subdir)
-                rx = run_exports(e.attrs)
-                if rx:
-                    p["run_exports"][e.version] = rx
-                p["timestamp"] = max(p["timestamp"], e.timestamp // 1000 if e.timestamp > 10**11 else e.timestamp)
-                k = (version_key(e.version), e.build_number)
-                if e.name not in newest or k > newest[e.name]:
-                    newest[e.name] = k
-                    p["version"] = e.version
-                    about = e.attrs.get("about") if isinstance(e.attrs.get("about"), dict) else {}
-                    for key in ("summary", "description", "home", "dev_url", "doc_url", "source_url", "license"):
-                        value = about.get(key) or (e.rec.get(key) if key == "license" else None)
-                        if isinstance(value, str):
-                            p[key] = value
-                        else:
-                            p.pop(key, None)
-        for p in packages.values():
-            p["subdirs"].sort()
-        doc = {"channeldata_version": 1, "packages": packages, "subdirs": sorted(files_by_subdir)}
+        best: dict[str, _Entry] = {}
+        for subdir in sorted(parts):
+            for name, (rx, ts, e) in parts[subdir].items():
+                p = packages.get(name)
+                if p is None:
+                    p = packages[name] = {"subdirs": [], "run_exports": {}, "timestamp": 0}
+                p["subdirs"].append(subdir)
+                p["run_exports"].update(rx)
+                if ts > p["timestamp"]:
+                    p["timestamp"] = ts
+                if name not in best or e.order > best[name].order:
+                    best[name] = e
+        for name, p in packages.items():
+            e = best[name]
+            p["version"] = e.version
+            p.update(e.about)
+        doc = {"channeldata_version": 1, "packages": packages, "subdirs": sorted(parts)}
         return _dumps(doc).encode()
 
 

@@ -19,6 +19,8 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 
+import msgpack
+import zstandard
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
 from ..store import FileChange, IndexedFile, IndexStore, RemoveFile, RemovePackage, SetPackagePrivacy, UpsertFile
@@ -29,6 +31,7 @@ from .records import CondaFile
 log = logging.getLogger(__name__)
 
 FileKey = tuple[str, str, str]  # package, version, basename
+_WRITE_BATCH = 32
 
 
 def conda_file(f: IndexedFile) -> CondaFile:
@@ -47,7 +50,12 @@ class CondaIndexPublisher:
         self._builders: dict[str, ChannelIndexBuilder] = {}
         self._manifests: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
         self._written_shards: dict[str, set[str]] = {}
+        # (owner, view, label, subdir) -> that subdir's share of the label's channeldata
+        self._channeldata_parts: dict[tuple[str, str, str, str], dict] = {}
+        # (label prefix, subdir) -> (the shards of the previous generation, of the current one)
+        self._shard_generations: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._seen: dict[str, int] = {}  # the store's applied-event count at our last publish
 
     def _lock(self, owner: str) -> asyncio.Lock:
         return self._locks.setdefault(owner, asyncio.Lock())
@@ -62,6 +70,11 @@ class CondaIndexPublisher:
     async def publish(self, owner: str, changes: Sequence[FileChange]) -> None:
         async with self._lock(owner):
             applied = await self._applied_count(owner)
+            seen = self._seen.get(owner)
+            if seen is not None and applied > seen + 1:
+                # someone else applied changes to the store (`pkgcloud admin rebuild-index`
+                # resyncing it from the registry): the mirror is stale, reload it
+                self._forget(owner)
             fresh = owner not in self._mirrors
             mirror = await self._mirror(owner)
             subdirs = self._affected_subdirs(mirror, changes)
@@ -70,6 +83,7 @@ class CondaIndexPublisher:
             if subdirs:
                 await self._publish(owner, subdirs)
             await self._mark_published(owner, applied)
+            self._seen[owner] = applied
 
     async def rebuild(self, owner: str) -> None:
         async with self._lock(owner):
@@ -78,6 +92,7 @@ class CondaIndexPublisher:
             mirror = await self._mirror(owner)
             await self._publish(owner, {f.subdir for f in mirror.values()} | self._manifest_subdirs(owner) | {"noarch"}, force=True)
             await self._mark_published(owner, applied)
+            self._seen[owner] = applied
 
     async def rebuild_from(self, owner: str, files: Iterable[CondaFile]) -> None:
         """Rewrite every document of owner from these files (the registry's records)."""
@@ -86,6 +101,21 @@ class CondaIndexPublisher:
             await self._load_manifests(owner)
             subdirs = {f.subdir for f in self._mirrors[owner].values()} | self._manifest_subdirs(owner) | {"noarch"}
             await self._publish(owner, subdirs, force=True)
+            if self.store is not None:
+                await self._mark_published(owner, await self._applied_count(owner))
+
+    def _forget(self, owner: str) -> None:
+        """Drop what this process remembers of owner's published state (it changed elsewhere)."""
+        self._mirrors.pop(owner, None)
+        for view in layout.VIEWS:
+            self._manifests.pop((owner, view), None)
+        root = f"{layout.PREFIX}/{owner}/"
+        for prefix in [p for p in self._written_shards if p.startswith(root)]:
+            del self._written_shards[prefix]
+        for key in [k for k in self._shard_generations if k[0].startswith(root)]:
+            del self._shard_generations[key]
+        for key in [k for k in self._channeldata_parts if k[0] == owner]:
+            del self._channeldata_parts[key]
 
     # --- state ----------------------------------------------------------------------
     async def _applied_count(self, owner: str) -> int:
@@ -186,23 +216,71 @@ class CondaIndexPublisher:
                     digest = hashlib.sha256(docs[f"{subdir}/repodata.json"]).hexdigest()
                     if not force and published.get(subdir) == digest:
                         continue
-                    await self._write_subdir(owner, view, label, subdir, docs)
+                    await self._write_subdir(owner, view, label, subdir, docs, sweep=force)
                     published[subdir] = digest
                     changed = True
+                parts = {}
+                for subdir in sorted(per_subdir):
+                    key = (owner, view, label, subdir)
+                    if force or subdir in targets or key not in self._channeldata_parts:
+                        self._channeldata_parts[key] = builder.channeldata_part(per_subdir[subdir])
+                    parts[subdir] = self._channeldata_parts[key]
+                for key in [k for k in self._channeldata_parts if k[:3] == (owner, view, label) and k[3] not in per_subdir]:
+                    del self._channeldata_parts[key]
                 if changed or force:
-                    cd = builder.channeldata({s: fs for s, fs in per_subdir.items()})
+                    cd = builder.merge_channeldata(parts)
                     await self.blobs.put_bytes(layout.document_key(owner, view, label, "channeldata.json"), cd)
             await self.blobs.put_bytes(layout.manifest_key(owner, view), json.dumps(manifest, sort_keys=True).encode())
         builder.forget_unused(mirror.values())
 
-    async def _write_subdir(self, owner: str, view: str, label: str, subdir: str, docs: dict[str, bytes]) -> None:
-        written = self._written_shards.setdefault(layout.label_prefix(owner, view, label), set())
+    async def _write_subdir(self, owner: str, view: str, label: str, subdir: str, docs: dict[str, bytes], *, sweep: bool = False) -> None:
+        prefix = layout.label_prefix(owner, view, label)
+        written = self._written_shards.setdefault(prefix, set())
         shard_index = f"{subdir}/repodata_shards.msgpack.zst"
-        for path in sorted(p for p in docs if "/shards/" in p):
-            if path not in written:
-                await self.blobs.put_bytes(layout.document_key(owner, view, label, path), docs[path])
-                written.add(path)
-        for path in sorted(p for p in docs if "/shards/" not in p and p != shard_index):
-            await self.blobs.put_bytes(layout.document_key(owner, view, label, path), docs[path])
+        new_shards = {p for p in docs if "/shards/" in p}
+        generation_key = (prefix, subdir)
+        if generation_key not in self._shard_generations:
+            # not known since this process started: what readers see now is the published index
+            self._shard_generations[generation_key] = (set(), await self._published_shards(owner, view, label, subdir))
+        await self._put_all(owner, view, label, [(p, docs[p]) for p in sorted(new_shards - written)])
+        written |= new_shards
+        await self._put_all(owner, view, label, [(p, docs[p]) for p in sorted(docs) if p not in new_shards and p != shard_index])
         # the shard index last: it must never name a shard that is not there yet
         await self.blobs.put_bytes(layout.document_key(owner, view, label, shard_index), docs[shard_index])
+        await self._collect_shards(owner, view, label, subdir, new_shards, sweep=sweep)
+
+    async def _put_all(self, owner: str, view: str, label: str, items: list[tuple[str, bytes]]) -> None:
+        # Independent blobs: written a batch at a time, so a store's per-write latency
+        # (fsync on a filesystem, a round trip to S3) overlaps instead of adding up.
+        for i in range(0, len(items), _WRITE_BATCH):
+            await asyncio.gather(*(self.blobs.put_bytes(layout.document_key(owner, view, label, p), data)
+                                   for p, data in items[i:i + _WRITE_BATCH]))
+
+    async def _published_shards(self, owner: str, view: str, label: str, subdir: str) -> set[str]:
+        try:
+            raw = await self.blobs.read_bytes(layout.document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
+            index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
+            return {f"{subdir}/shards/{bytes(h).hex()}.msgpack.zst" for h in index.get("shards", {}).values()}
+        except (BlobNotFound, ValueError, zstandard.ZstdError, msgpack.UnpackException, AttributeError, TypeError):
+            return set()
+
+    async def _collect_shards(self, owner: str, view: str, label: str, subdir: str, new: set[str], *, sweep: bool) -> None:
+        """Delete the shards no index references any more, one generation late.
+
+        A client may have fetched the shard index an instant before this publish and still be
+        fetching the shards it names: the generation just replaced stays until the next
+        publish of this subdir. (A client that cached a shard index for its whole max-age
+        and then asks for a shard deleted since gets a 404, and refetches the index: the
+        same recovery as after any missing shard.) `sweep` (full rebuilds) also removes
+        shards left by generations this process never saw (a restart, a crash).
+        """
+        prefix = layout.label_prefix(owner, view, label)
+        previous, current = self._shard_generations[(prefix, subdir)]
+        doomed = previous - current - new
+        if sweep:
+            listed = layout.document_key(owner, view, label, f"{subdir}/shards/")
+            doomed |= {key[len(prefix) + 1:] async for key in self.blobs.list(listed)} - current - new
+        for path in sorted(doomed):
+            await self.blobs.delete(layout.document_key(owner, view, label, path))
+        self._written_shards.get(prefix, set()).difference_update(doomed)
+        self._shard_generations[(prefix, subdir)] = (current, new)

@@ -250,3 +250,35 @@ class RegistryStore(abc.ABC):
         """Insert many files without events, creating their packages and releases on the
         way, in few transactions (the benchmark's and migrations' path). Existing
         basenames are skipped. Returns how many were inserted."""
+
+    # --- private packages and authorized users (issue 5) ------------------------------
+    @abc.abstractmethod
+    async def set_package_public(
+        self, owner: str, name: str, public: bool, modified_at_ms: int,
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+    ) -> PackageRecord | None:
+        """Make the package public or private, storing make_event(package_after, files) with
+        the change when the visibility changes (nothing is written when it does not).
+        None if the package is absent."""
+
+    @abc.abstractmethod
+    async def list_collaborators(self, owner: str, name: str) -> list[str] | None:
+        """The package's authorized users, sorted; None if the package is absent."""
+
+    @abc.abstractmethod
+    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        """Add login (idempotent); the authorized users after; None if the package is absent."""
+
+    @abc.abstractmethod
+    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        """Remove login (idempotent); the authorized users after; None if the package is absent."""
+
+    @abc.abstractmethod
+    async def collaborations(self, login: str, owner: str) -> list[str]:
+        """Names of owner's packages that login is an authorized user of, sorted (indexed:
+        the gateway asks this on reads by non-owners)."""
+
+    @abc.abstractmethod
+    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
+        """Packages of any owner whose name contains `name` (case-insensitive), by owner
+        and name, at most limit."""

@@ -13,6 +13,7 @@ stamp; MongoDB offers no global commit order without transactions.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -113,6 +114,8 @@ class MongoRegistryStore(RegistryStore):
         await self.files.create_index([("sha256", ASCENDING)], name="sha256")
         await self.stages.create_index([("upload_key", ASCENDING)], unique=True, name="upload_key")
         await self.stages.create_index([("expires_at_ms", ASCENDING)], name="expiry")
+        # issue 5: "which packages of this owner may this login read" on every non-owner read
+        await self.packages.create_index([("collaborators", ASCENDING), ("owner", ASCENDING)], name="collaborators_owner")
         for name in _OUTBOX_COLLECTIONS:
             await self.db[name].create_index([("has_outbox", ASCENDING), ("outbox_at", ASCENDING)], name="pending", sparse=True)
 
@@ -444,3 +447,56 @@ class MongoRegistryStore(RegistryStore):
                 except DuplicateKeyError:
                     pass
         return inserted
+
+    # --- private packages and authorized users (issue 5) ------------------------------
+    # Authorized users live in the package document (`collaborators`): they go with it.
+    async def set_package_public(
+        self, owner: str, name: str, public: bool, modified_at_ms: int,
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+    ) -> PackageRecord | None:
+        doc = await self._live_package(owner, name)
+        if doc is None:
+            return None
+        if bool(doc.get("public", True)) == public:
+            return _pkg(doc)
+        after = _pkg({**doc, "public": public, "modified_at_ms": modified_at_ms})
+        files = [_file(d) async for d in self.files.find({"package_id": doc["_id"], "live": True}).sort("upload_time_ms", ASCENDING)]
+        push, first = _outbox_push([make_event(after, files)])
+        # one single-document write: the change and its event, only if nobody flipped it meanwhile
+        res = await self.packages.update_one(
+            {"_id": doc["_id"], "live": True, "public": not public},
+            {"$set": {"public": public, "modified_at_ms": modified_at_ms, "has_outbox": True}, "$push": push, "$min": first},
+        )
+        if res.matched_count == 0:
+            return await self.get_package(owner, name)
+        return after
+
+    async def list_collaborators(self, owner: str, name: str) -> list[str] | None:
+        doc = await self._live_package(owner, name)
+        return None if doc is None else sorted(doc.get("collaborators", []))
+
+    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        doc = await self.packages.find_one_and_update(
+            {"owner": owner, "name": name, "live": True}, {"$addToSet": {"collaborators": login}}, return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else sorted(doc.get("collaborators", []))
+
+    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        doc = await self.packages.find_one_and_update(
+            {"owner": owner, "name": name, "live": True}, {"$pull": {"collaborators": login}}, return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else sorted(doc.get("collaborators", []))
+
+    async def collaborations(self, login: str, owner: str) -> list[str]:
+        cursor = self.packages.find({"collaborators": login, "owner": owner, "live": True}, {"name": 1}).sort("name", ASCENDING)
+        return [d["name"] async for d in cursor]
+
+    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
+        cursor = self.packages.find({"name": {"$regex": re.escape(name), "$options": "i"}, "live": True})
+        cursor = cursor.sort([("owner", ASCENDING), ("name", ASCENDING)])
+        out = []
+        async for d in cursor:  # mongomock's to_list ignores its length: stop by hand
+            out.append(_pkg(d))
+            if len(out) >= limit:
+                break
+        return out

@@ -119,6 +119,16 @@ MIGRATIONS = [
     ALTER TABLE files ADD COLUMN yanked INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE files ADD COLUMN yanked_reason TEXT NOT NULL DEFAULT ''
     """,
+    # private packages (issue 5): each package's authorized users; removed with the package
+    """
+    CREATE TABLE package_collaborators (
+        package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+        login TEXT NOT NULL,
+        added_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (package_id, login)
+    );
+    CREATE INDEX package_collaborators_login ON package_collaborators(login, package_id)
+    """,
 ]
 
 _FILE_COLS = (
@@ -495,3 +505,64 @@ class SqliteRegistryStore(RegistryStore):
                 )
                 inserted += cur.rowcount
         return inserted
+
+    # --- private packages and authorized users (issue 5) ------------------------------
+    async def set_package_public(
+        self, owner: str, name: str, public: bool, modified_at_ms: int,
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+    ) -> PackageRecord | None:
+        async with self.db.transaction() as conn:
+            row = await _one(conn, f"SELECT id, {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, name))
+            if row is None:
+                return None
+            if bool(row["public"]) == public:
+                return _pkg(row)
+            await conn.execute("UPDATE packages SET public = ?, modified_at_ms = ? WHERE id = ?", (int(public), modified_at_ms, row["id"]))
+            after = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE id = ?", (row["id"],)))
+            files = [_file(r) for r in await _all(conn, f"SELECT {_FILE_COLS} FROM files WHERE owner = ? AND package = ? ORDER BY id", (owner, name))]
+            await _insert_events(conn, [make_event(after, files)])
+        return after
+
+    async def list_collaborators(self, owner: str, name: str) -> list[str] | None:
+        row = await self.db.fetchone("SELECT id FROM packages WHERE owner = ? AND name = ?", (owner, name))
+        if row is None:
+            return None
+        rows = await self.db.fetchall("SELECT login FROM package_collaborators WHERE package_id = ? ORDER BY login", (row["id"],))
+        return [r["login"] for r in rows]
+
+    async def _change_collaborator(self, owner: str, name: str, login: str, add: bool) -> list[str] | None:
+        async with self.db.transaction() as conn:
+            row = await _one(conn, "SELECT id FROM packages WHERE owner = ? AND name = ?", (owner, name))
+            if row is None:
+                return None
+            if add:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO package_collaborators (package_id, login, added_at_ms) VALUES (?, ?, ?)",
+                    (row["id"], login, int(time.time() * 1000)),
+                )
+            else:
+                await conn.execute("DELETE FROM package_collaborators WHERE package_id = ? AND login = ?", (row["id"], login))
+            rows = await _all(conn, "SELECT login FROM package_collaborators WHERE package_id = ? ORDER BY login", (row["id"],))
+        return [r["login"] for r in rows]
+
+    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, True)
+
+    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, False)
+
+    async def collaborations(self, login: str, owner: str) -> list[str]:
+        rows = await self.db.fetchall(
+            "SELECT p.name FROM package_collaborators c JOIN packages p ON p.id = c.package_id "
+            "WHERE c.login = ? AND p.owner = ? ORDER BY p.name",
+            (login, owner),
+        )
+        return [r["name"] for r in rows]
+
+    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
+        pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self.db.fetchall(
+            f"SELECT {_PKG_COLS} FROM packages WHERE lower(name) LIKE ? ESCAPE '\\' ORDER BY owner, name LIMIT ?",
+            (pattern, limit),
+        )
+        return [_pkg(r) for r in rows]

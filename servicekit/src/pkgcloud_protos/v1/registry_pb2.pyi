@@ -316,3 +316,53 @@ class SetYankedRequest(_message.Message):
     yanked: bool
     reason: str
     def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., yanked: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SetPackagePublicRequest(_message.Message):
+    __slots__ = ("owner", "name", "public")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    public: bool
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ..., public: _Optional[bool] = ...) -> None: ...
+
+class CollaboratorRequest(_message.Message):
+    __slots__ = ("package", "login")
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    LOGIN_FIELD_NUMBER: _ClassVar[int]
+    package: PackageRef
+    login: str
+    def __init__(self, package: _Optional[_Union[PackageRef, _Mapping]] = ..., login: _Optional[str] = ...) -> None: ...
+
+class CollaboratorList(_message.Message):
+    __slots__ = ("logins",)
+    LOGINS_FIELD_NUMBER: _ClassVar[int]
+    logins: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, logins: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CollaborationsRequest(_message.Message):
+    __slots__ = ("login", "owner")
+    LOGIN_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    login: str
+    owner: str
+    def __init__(self, login: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
+
+class CollaborationsResponse(_message.Message):
+    __slots__ = ("packages",)
+    PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    packages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, packages: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SearchPackagesRequest(_message.Message):
+    __slots__ = ("name", "package_type", "platform", "limit")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    package_type: str
+    platform: str
+    limit: int
+    def __init__(self, name: _Optional[str] = ..., package_type: _Optional[str] = ..., platform: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...

@@ -160,6 +160,36 @@ class RegistryServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.FromString,
                 _registered_method=True)
+        self.SetPackagePublic = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/SetPackagePublic',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetPackagePublicRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Package.FromString,
+                _registered_method=True)
+        self.ListCollaborators = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/ListCollaborators',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.PackageRef.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+                _registered_method=True)
+        self.AddCollaborator = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/AddCollaborator',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+                _registered_method=True)
+        self.RemoveCollaborator = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/RemoveCollaborator',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+                _registered_method=True)
+        self.ListCollaborations = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/ListCollaborations',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsResponse.FromString,
+                _registered_method=True)
+        self.SearchPackages = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/SearchPackages',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -328,6 +358,50 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPackagePublic(self, request, context):
+        """--- private packages and authorized users (issue 5) --------------------------------
+        Makes a package public or private; a change publishes package.privacy_changed (with
+        the package's files) through the outbox, so every index moves it between its views.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCollaborators(self, request, context):
+        """The package's authorized users (anaconda package --list-collaborators), sorted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddCollaborator(self, request, context):
+        """Idempotent: adding a present login or removing an absent one changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveCollaborator(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCollaborations(self, request, context):
+        """The packages of `owner` that `login` is an authorized user of (the gateway's policy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchPackages(self, request, context):
+        """Packages of any owner whose name contains `name` (anaconda search); the caller filters
+        what the principal may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -455,6 +529,36 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.BulkImportFiles,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.SerializeToString,
+            ),
+            'SetPackagePublic': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPackagePublic,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetPackagePublicRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Package.SerializeToString,
+            ),
+            'ListCollaborators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCollaborators,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.PackageRef.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.SerializeToString,
+            ),
+            'AddCollaborator': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddCollaborator,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.SerializeToString,
+            ),
+            'RemoveCollaborator': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveCollaborator,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.SerializeToString,
+            ),
+            'ListCollaborations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCollaborations,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsResponse.SerializeToString,
+            ),
+            'SearchPackages': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchPackages,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1132,6 +1236,168 @@ class RegistryService:
             '/pkgcloud.v1.RegistryService/BulkImportFiles',
             pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_registry__pb2.BulkImportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPackagePublic(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/SetPackagePublic',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SetPackagePublicRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.Package.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCollaborators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/ListCollaborators',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.PackageRef.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddCollaborator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/AddCollaborator',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveCollaborator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/RemoveCollaborator',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaboratorList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCollaborations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/ListCollaborations',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.CollaborationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchPackages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/SearchPackages',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

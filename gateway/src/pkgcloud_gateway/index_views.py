@@ -1,0 +1,141 @@
+"""Index documents for a principal who may read only some private packages of an owner (an
+authorized user, a member of a group with read on chosen packages): the "partial" view.
+
+index-svc publishes two views per owner: public (public packages) and private (all). The
+partial view is the public document plus, from the private one, exactly the entries of the
+packages the principal may read; it is built in memory from those two blobs (no database
+access) and kept keyed by both documents' ETags and the allowed set, so a repeat request
+costs a dictionary lookup. Compressed and sharded conda variants are not built for it:
+they answer 404 and conda clients fall back to the plain JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from typing import Any
+
+from aiohttp import web
+from pkgcloud_servicekit import errors
+
+from . import keys
+from .policy import ReadAccess
+
+_CACHE_ENTRIES = 1024
+_cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def _remember(key: tuple, body: bytes) -> tuple[bytes, str]:
+    value = (body, '"p' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    _cache[key] = value
+    _cache.move_to_end(key)
+    while len(_cache) > _CACHE_ENTRIES:
+        _cache.popitem(last=False)
+    return value
+
+
+def _cached(key: tuple) -> tuple[bytes, str] | None:
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+    return hit
+
+
+def _conda_name(filename: str, record: Any) -> str:
+    name = record.get("name") if isinstance(record, dict) else None
+    return (name or filename.rsplit("-", 2)[0]).lower()
+
+
+def merge_conda(kind: str, public: bytes | None, private: bytes | None, allowed: frozenset[str]) -> bytes | None:
+    """`kind`: "channeldata" or a repodata-shaped document (repodata, current_repodata,
+    run_exports). None when neither view has the document."""
+    if public is None and private is None:
+        return None
+    pub = json.loads(public) if public is not None else None
+    priv = json.loads(private) if private is not None else {}
+    if kind == "channeldata":
+        out = pub or {**priv, "packages": {}, "subdirs": []}
+        extra = {n: v for n, v in priv.get("packages", {}).items() if n.lower() in allowed}
+        if extra:
+            out["packages"] = {**out.get("packages", {}), **extra}
+            subdirs = set(out.get("subdirs", []))
+            for v in extra.values():
+                subdirs.update(v.get("subdirs", []) if isinstance(v, dict) else [])
+            out["subdirs"] = sorted(subdirs)
+    else:
+        out = pub or {**priv, "packages": {}, "packages.conda": {}}
+        for section in ("packages", "packages.conda"):
+            extra = {fn: r for fn, r in priv.get(section, {}).items() if _conda_name(fn, r) in allowed}
+            if extra:
+                out[section] = {**out.get(section, {}), **extra}
+    return json.dumps(out, separators=(",", ":"), sort_keys=True).encode()
+
+
+async def conda_document(request: web.Request, key_public: str, key_private: str, name: str, access: ReadAccess,
+                         fallback: bytes | None) -> tuple[bytes, str]:
+    """(body, etag) of a conda index document in the partial view."""
+    from .conda import _load  # the same blob cache the public and private views use
+
+    if name.endswith(".zst") or name.endswith(".msgpack.zst"):
+        raise errors.NotFound("Not found")
+    blobs = request.config_dict[keys.BLOBS]
+    pub, priv = await _load(blobs, key_public), await _load(blobs, key_private)
+    cache_key = ("conda", key_public, pub and pub.etag, priv and priv.etag, access.packages)
+    hit = _cached(cache_key)
+    if hit is not None:
+        return hit
+    kind = "channeldata" if name == "channeldata.json" else "repodata"
+    body = merge_conda(kind, pub and pub.body, priv and priv.body, access.packages)
+    if body is None:
+        if fallback is None:
+            raise errors.NotFound("Not found")
+        body = fallback
+    return _remember(cache_key, body)
+
+
+def normalize(name: str) -> str:
+    return _NORMALIZE.sub("-", name).lower()
+
+
+def pypi_list(fmt: str, public_json: bytes | None, private_json: bytes | None, allowed: frozenset[str]) -> bytes | None:
+    """The project list of the partial view, rendered like index-svc renders the others
+    (PEP 691 JSON or PEP 503 HTML)."""
+    from html import escape
+    from urllib.parse import quote
+
+    if public_json is None and private_json is None:
+        return None
+    wanted = {normalize(a) for a in allowed}
+    projects: dict[str, str] = {}
+    for doc, keep_all in ((public_json, True), (private_json, False)):
+        if doc is None:
+            continue
+        parsed = json.loads(doc)
+        for p in parsed.get("projects", []):
+            if keep_all or normalize(p["name"]) in wanted:
+                projects[normalize(p["name"])] = p["name"]
+    if fmt == "json":
+        version = (json.loads(public_json or private_json).get("meta") or {}).get("api-version", "1.1")
+        doc = {"meta": {"api-version": version}, "projects": [{"name": projects[k]} for k in sorted(projects)]}
+        return json.dumps(doc, separators=(",", ":")).encode()
+    lines = ["<!DOCTYPE html>", "<html>", "<head>", '<meta name="pypi:repository-version" content="1.1">',
+             "<title>Simple index</title>", "</head>", "<body>"]
+    lines += [f'<a href="{quote(k)}/">{escape(projects[k])}</a><br/>' for k in sorted(projects)]
+    lines += ["</body>", "</html>", ""]
+    return "\n".join(lines).encode()
+
+
+async def pypi_list_page(request: web.Request, cache, key_of, access: ReadAccess, fmt: str) -> tuple[bytes, str] | None:
+    """(body, etag) of the partial project list; key_of(view, fmt) names a stored page."""
+    blobs = request.config_dict[keys.BLOBS]
+    pub = await cache.get(blobs, key_of("public", "json"))
+    priv = await cache.get(blobs, key_of("private", "json"))
+    cache_key = ("pypi", key_of("public", fmt), fmt, pub and pub.etag, priv and priv.etag, access.packages)
+    hit = _cached(cache_key)
+    if hit is not None:
+        return hit
+    body = pypi_list(fmt, pub and pub.body, priv and priv.body, access.packages)
+    return None if body is None else _remember(cache_key, body)
