@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: run test install protos check-protos clients bench clean
+.PHONY: run test install protos clients system-deps bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,7 +26,13 @@ run: install
 clients: $(UV)
 	$(PYTHON) tests/clients/install.py
 
-test: install clients
+# What the suite needs from the machine: RabbitMQ on 127.0.0.1:5672 (the bus tests and the
+# split topology) and Debian's Chromium + chromedriver (notebook XSS and web UI tests).
+# Installed only when missing; needs root and apt, as on CI.
+system-deps:
+	@sh tests/clients/system_deps.sh
+
+test: install clients system-deps
 	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
 
 protos: $(UV)
