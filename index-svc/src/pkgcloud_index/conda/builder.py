@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgpack
@@ -111,8 +111,11 @@ class ChannelIndexBuilder:
             e = self._entries[key] = _Entry(f)
         return e
 
-    def forget_unused(self, live: Iterable[CondaFile]) -> None:
-        """Drop cached entries of files that are gone (bounded memory)."""
+    def forget_unused(self, live: Collection[CondaFile]) -> None:
+        """Drop cached entries of files that are gone (bounded memory); only once they make
+        up a quarter of the cache, so an update does not walk every file for it."""
+        if len(self._entries) <= 1.25 * len(live) + 64:  # type: ignore[arg-type]
+            return
         keep = {(f.basename, f.sha256, f.upload_time_ms, f.attrs_json) for f in live}
         for k in [k for k in self._entries if k not in keep]:
             del self._entries[k]
