@@ -153,7 +153,7 @@ async def test_handler_logs_under_the_event_request_id(wired, caplog):
 
     capture = RequestIdCapture()
     caplog.handler.addFilter(capture)
-    caplog.set_level(logging.INFO, logger="pkgcloud_index")
+    caplog.set_level(logging.INFO, logger="pkgcloud_servicekit.event_consumer")
     try:
         ev = committed(rec("alice", "numpy", "1.0", "linux-64/numpy-1.0-0.tar.bz2"))
         ev.request_id = "req-from-the-upload"

@@ -97,7 +97,7 @@ async def test_handler_logs_under_the_event_request_id(wired, caplog):
 
     capture = RequestIdCapture()
     caplog.handler.addFilter(capture)
-    caplog.set_level(logging.INFO, logger="pkgcloud_render")
+    caplog.set_level(logging.INFO, logger="pkgcloud_servicekit.event_consumer")
     try:
         ev = new_event("alice", file_committed=events_pb2.FileCommitted(file=notebook("alice", 1)))
         ev.request_id = "req-from-the-upload"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pkgcloud_protos.v1.auth_pb2_grpc import add_AuthServiceServicer_to_server
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
-from pkgcloud_servicekit.metrics import start_metrics_server
+from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.targets import Runtime, Target
 
 from .admin import add_commands
@@ -14,12 +14,14 @@ from .store import AuthStore, make_auth_store
 
 
 class AuthComponent:
-    def __init__(self, server: GrpcServer, store: AuthStore, core: AuthCore):
+    def __init__(self, server: GrpcServer, store: AuthStore, core: AuthCore, metrics: MetricsServer):
         self.server = server
         self.store = store
         self.core = core
+        self.metrics = metrics
 
     async def stop(self) -> None:
+        self.metrics.stop()
         try:
             await self.server.stop()
         finally:
@@ -39,8 +41,9 @@ async def start(runtime: Runtime) -> AuthComponent:
     except BaseException:
         await store.close()
         raise
-    start_metrics_server(runtime.metrics_port("auth"))
-    return AuthComponent(server, store, core)
+    metrics = MetricsServer(runtime.metrics_port("auth"))
+    metrics.start()
+    return AuthComponent(server, store, core, metrics)
 
 
 TARGET = Target(name="auth", start=start, add_commands=add_commands)

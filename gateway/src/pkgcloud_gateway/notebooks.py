@@ -33,8 +33,9 @@ from pkgcloud_servicekit.blobstore import BlobNotFound
 
 from . import keys, policy
 from .clients import call
-from .credentials import principal_of
+from .credentials import extract_credential, principal_of
 from .routing import add_route, protocol_base_url, web_base_url
+from .web_session import session_principal
 
 NOT_FOUND = "Notebook not found"
 IMAGE_MARKER = b'src="__images__/'   # what render-svc writes where the image route goes
@@ -186,6 +187,10 @@ async def page(request: web.Request) -> web.StreamResponse:
     owner, package = request.match_info["owner"], request.match_info["package"]
     version = request.match_info.get("version", "")
     cache = request.app[CACHE]
+    if extract_credential(request) is None:
+        # The web UI's iframe: a read-only GET on the UI's own origin may use the session (the
+        # page runs no script and is sandboxed); no write route ever reads the cookie.
+        await session_principal(request)
     await principal_of(request)  # a bad credential is a 401 even for a cached public page (issue 5)
     images_base = protocol_base_url(request, "notebooks") + "/_images/"
     csp_key = (images_base, web_base_url(request))

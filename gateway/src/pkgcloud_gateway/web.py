@@ -29,8 +29,8 @@ from .api_private import set_public
 from .clients import call
 from .downloads import send_blob
 from .envs import newest_env_file
-from .representations import iso_or_none
-from .routing import protocol_base_url, web_base_url
+from .representations import iso
+from .routing import protocol_base_url
 from .web_session import (
     CSRF_FIELD, check_csrf, csrf_token, end_session, finish, log_in, log_out, session_principal, start_session,
 )
@@ -164,6 +164,11 @@ def _error_page(request: web.Request, status: int, message: str) -> web.Response
     return render(request, "error.html", status=status, title=f"Error {status}", status_code=status, message=message)
 
 
+def _when(ms: int, none: str = "") -> str:
+    """A timestamp as people read it (UTC, to the minute)."""
+    return iso(ms)[:16].replace("T", " ") + " UTC" if ms else none
+
+
 def _clients(request: web.Request):
     return request.config_dict[keys.CLIENTS]
 
@@ -251,8 +256,8 @@ async def _token_page(request: web.Request, *, status: int = 200, created: str =
     listed = await call(auth.ListTokens(auth_pb2.ListTokensRequest(login=me.login)))
     known = await call(auth.ListScopes(auth_pb2.ListScopesRequest()))
     rows = [{
-        "id": t.id, "name": t.name, "scopes": ", ".join(t.scopes), "created": iso_or_none(t.created_at_ms) or "",
-        "expires": iso_or_none(t.expires_at_ms) or "never", "last_used": iso_or_none(t.last_used_ms) or "never",
+        "id": t.id, "name": t.name, "scopes": ", ".join(t.scopes), "created": _when(t.created_at_ms),
+        "expires": _when(t.expires_at_ms, "never"), "last_used": _when(t.last_used_ms, "never"),
     } for t in sorted(listed.tokens, key=lambda t: -t.created_at_ms)]
     return render(request, "tokens.html", status=status, title="Tokens", tokens=rows,
                   scopes=[(s.name, s.description) for s in known.scopes], created=created, error=error)
@@ -384,7 +389,7 @@ async def package_page(request: web.Request) -> web.Response:
     base = f"/{pkg.owner}/{quote(pkg.name)}"
     file_rows = [{
         "basename": f.basename, "version": f.version, "type": f.type, "subdir": f.subdir, "labels": list(f.labels),
-        "size": f.size, "sha256": f.sha256, "uploaded": iso_or_none(f.upload_time_ms) or "", "downloads": f.download_count,
+        "size": f.size, "sha256": f.sha256, "uploaded": _when(f.upload_time_ms), "downloads": f.download_count,
         "url": f"{base}/files/{quote(f.version, safe='')}/{quote(f.basename)}",
     } for f in sorted(files, key=lambda f: (f.version, f.basename), reverse=True)]
     versions = []

@@ -8,6 +8,7 @@ from typing import Any
 
 from pkgcloud_protos.v1 import index_pb2_grpc
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
+from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.mongo_db import open_mongo_database
 from pkgcloud_servicekit.settings import Settings
 from pkgcloud_servicekit.targets import Runtime, Target
@@ -15,7 +16,6 @@ from pkgcloud_servicekit.targets import Runtime, Target
 from .conda.publisher import CondaIndexPublisher
 from .consumer import IndexEventConsumer
 from .core import IndexCore
-from .metrics import MetricsServer
 from .pypi import PypiIndexPublisher
 from .servicer import SERVICE_NAME, IndexServicer
 from .store import IndexStore

@@ -6,7 +6,7 @@ import logging
 
 from pkgcloud_protos.v1 import registry_pb2_grpc
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
-from pkgcloud_servicekit.metrics import start_metrics_server
+from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.targets import Runtime, Target
 
 from .core import RegistryCore, StageJanitor
@@ -18,13 +18,15 @@ log = logging.getLogger(__name__)
 
 
 class RegistryComponent:
-    def __init__(self, store: RegistryStore, relay: OutboxRelay, janitor: StageJanitor, server: GrpcServer | None):
+    def __init__(self, store: RegistryStore, relay: OutboxRelay, janitor: StageJanitor, server: GrpcServer | None, metrics: MetricsServer):
         self.store = store
         self.relay = relay
         self.janitor = janitor
         self.server = server
+        self.metrics = metrics
 
     async def stop(self) -> None:
+        self.metrics.stop()
         if self.server is not None:
             await self.server.stop()
         await self.janitor.stop()
@@ -40,6 +42,7 @@ async def start(runtime: Runtime) -> RegistryComponent:
     core = RegistryCore(store, runtime.blobs, settings, on_commit=relay.wake)
     janitor = StageJanitor(core, interval_s=max(1.0, min(60.0, settings.stage_ttl_s / 4)))
     server: GrpcServer | None = None
+    metrics = MetricsServer(runtime.metrics_port("registry"))
     try:
         server = GrpcServer(
             runtime.listen_address("registry"),
@@ -48,11 +51,11 @@ async def start(runtime: Runtime) -> RegistryComponent:
         await relay.start()
         await janitor.start()
         await server.start()
-        start_metrics_server(runtime.metrics_port("registry"))
+        metrics.start()
     except BaseException:
-        await RegistryComponent(store, relay, janitor, server).stop()
+        await RegistryComponent(store, relay, janitor, server, metrics).stop()
         raise
-    return RegistryComponent(store, relay, janitor, server)
+    return RegistryComponent(store, relay, janitor, server, metrics)
 
 
 def _add_commands(sub) -> None:

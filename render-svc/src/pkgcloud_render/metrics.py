@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-from prometheus_client import Counter, Histogram, start_http_server
-
-log = logging.getLogger(__name__)
+from prometheus_client import Counter, Histogram
 
 EVENTS = Counter(
     "pkgcloud_render_events_total",
@@ -14,31 +10,6 @@ EVENTS = Counter(
     ["result"],
 )
 
-
-class MetricsServer:
-    """Prometheus /metrics on its own port, stoppable.
-
-    servicekit's start_metrics_server discards the server handle, so a component could not
-    undo it on stop (and a second start in the same process would find the port taken);
-    this keeps the handle. Port 0 means off (all-in-one: the gateway serves every series).
-    """
-
-    def __init__(self, port: int):
-        self.port = port
-        self._server = None
-        self._thread = None
-
-    def start(self) -> None:
-        if self.port > 0:
-            self._server, self._thread = start_http_server(self.port, addr="0.0.0.0")
-            log.info("metrics on :%d/metrics", self.port)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
 
 RENDERS = Counter(
     "pkgcloud_render_notebooks_total",

@@ -8,13 +8,13 @@ from typing import Any
 
 from pkgcloud_protos.v1 import render_pb2_grpc
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
+from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.mongo_db import open_mongo_database
 from pkgcloud_servicekit.settings import Settings
 from pkgcloud_servicekit.targets import Runtime, Target
 
 from .consumer import RenderEventConsumer
 from .core import RenderCore
-from .metrics import MetricsServer
 from .notebooks import NotebookRenders
 from .pool import RenderPool
 from .servicer import SERVICE_NAME, RenderServicer
