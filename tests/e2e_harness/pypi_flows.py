@@ -240,7 +240,7 @@ class PypiFlows:
         proc = twine_upload(f"{base}/pia/label/dev/", "__token__", token, dists, work)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         wait_page(f"{base}/pia/label/dev/simple/tiny-lab/", "tiny_lab-1.0-py3-none-any.whl")
-        assert "tiny-lab" in requests.get(f"{base}/pia/label/dev/simple/", timeout=10).text
+        wait_page(f"{base}/pia/label/dev/simple/", "tiny-lab")  # the project list is written after the page
         # not in main
         assert requests.get(f"{base}/pia/simple/tiny-lab/", timeout=10).status_code == 404
         assert "tiny-lab" not in requests.get(f"{base}/pia/simple/", timeout=10).text
