@@ -63,3 +63,41 @@ class TestAllInOneRestart:
         services = {x["service"] for x in lines if x.get("request_id") == rid}
         # the gateway's access line and a line logged inside auth-svc's gRPC handler
         assert "gateway" in services and "auth" in services, services
+
+
+class TestGatewayWorkerProcesses:
+    """PKGCLOUD_GATEWAY_PROCESSES=2: a second gateway process shares the port, serves the same
+    data through the same services, and exits when its parent is killed."""
+
+    def test_two_gateway_processes_share_the_port(self, tmp_path):
+        import signal
+        import time
+
+        import psutil
+        import requests
+
+        from e2e_harness.anaconda_cli import AnacondaCLI
+        from e2e_harness.topology import start_all_in_one
+
+        topo = start_all_in_one(tmp_path / "data", PKGCLOUD_GATEWAY_PROCESSES="2")
+        parent = psutil.Process(topo.procs["all"].pid)
+        try:
+            deadline = time.monotonic() + 30
+            while not [c for c in parent.children() if "gateway" in " ".join(c.cmdline())] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            [worker] = [c for c in parent.children() if "gateway" in " ".join(c.cmdline())]
+            assert topo.pkgcloud("admin", "create-user", "hana", "--password", "hana-password-1", "--email", "h@example.com").returncode == 0
+            cli = AnacondaCLI(tmp_path / "home", topo.api_url)
+            assert "login successful" in cli.output("login", "--username", "hana", "--password", "hana-password-1")
+            f = tmp_path / "w.txt"
+            f.write_text("served by either process\n")
+            cli.run("upload", "--package-type", "file", "--package", "w", "--version", "1", "--summary", "s", str(f), check=True)
+            # new connections are spread over both processes by the kernel; every one answers
+            for _ in range(40):
+                r = requests.get(f"{topo.api_url}/download/hana/w/1/w.txt", headers={"Connection": "close"}, timeout=10)
+                assert r.status_code == 200 and r.content == b"served by either process\n"
+            topo.procs["all"].send_signal(signal.SIGKILL)
+            topo.procs["all"].wait(timeout=10)
+            worker.wait(timeout=10)  # the watchdog notices the parent is gone
+        finally:
+            topo.stop()

@@ -131,7 +131,7 @@ def _base_env(data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def start_all_in_one(data_dir: Path) -> Topology:
+def start_all_in_one(data_dir: Path, **extra_env: str) -> Topology:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     run = data_dir.resolve() / "run"
@@ -139,7 +139,7 @@ def start_all_in_one(data_dir: Path) -> Topology:
         name="all",
         base_url=f"http://127.0.0.1:{port}",
         data_dir=data_dir,
-        env=_base_env(data_dir, port),
+        env={**_base_env(data_dir, port), **extra_env},
         grpc={svc: f"unix:{run / (svc + '.sock')}" for svc in SERVICES},
     )
     topo.start_process("all")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import subprocess
+import sys
 
 from aiohttp import web
 from pkgcloud_servicekit.logs import service_var
@@ -15,15 +19,54 @@ log = logging.getLogger(__name__)
 
 
 class GatewayComponent:
-    def __init__(self, runner: web.AppRunner, clients: Clients):
+    def __init__(self, runner: web.AppRunner, clients: Clients, workers: list[subprocess.Popen], watchdog: asyncio.Task | None):
         self.runner = runner
         self.clients = clients
+        self.workers = workers
+        self.watchdog = watchdog
 
     async def stop(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        for proc in self.workers:
+            proc.terminate()
         try:
             await self.runner.cleanup()
         finally:
             await self.clients.close()
+            for proc in self.workers:
+                await asyncio.to_thread(_reap, proc)
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _start_workers(runtime: Runtime) -> list[subprocess.Popen]:
+    """The extra gateway processes: the same target, bound to the same port, reaching the
+    services at the addresses this process uses (unix sockets in all-in-one)."""
+    settings = runtime.settings
+    workers = []
+    for i in range(1, settings.gateway_processes):
+        env = dict(os.environ)
+        env.update({f"PKGCLOUD_{name.upper()}_ADDR": runtime.address(name) for name in PEERS})
+        env["PKGCLOUD_GATEWAY_WORKER_INDEX"] = str(i)
+        env["PKGCLOUD_DATA_DIR"] = str(settings.data_dir.resolve())
+        cmd = [sys.executable, "-m", "pkgcloud_servicekit.cli", "serve", "--target", "gateway"]
+        workers.append(subprocess.Popen(cmd, env=env))
+    return workers
+
+
+async def _exit_with_parent(parent: int) -> None:
+    # A worker must not outlive the process that started it (and owns the port's purpose).
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    log.warning("gateway worker: parent %d is gone, exiting", parent)
+    os._exit(0)
 
 
 async def start(runtime: Runtime) -> GatewayComponent:
@@ -37,7 +80,8 @@ async def start(runtime: Runtime) -> GatewayComponent:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         try:
-            await web.TCPSite(runner, settings.host, settings.port).start()
+            reuse = settings.gateway_processes > 1
+            await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse or None).start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -45,7 +89,14 @@ async def start(runtime: Runtime) -> GatewayComponent:
         await clients.close()
         raise
     log.info("gateway listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.effective_public_url())
-    return GatewayComponent(runner, clients)
+    workers: list[subprocess.Popen] = []
+    watchdog = None
+    if settings.gateway_worker_index:
+        watchdog = asyncio.get_running_loop().create_task(_exit_with_parent(os.getppid()))
+    elif settings.gateway_processes > 1:
+        workers = _start_workers(runtime)
+        log.info("started %d more gateway processes on the same port", len(workers))
+    return GatewayComponent(runner, clients, workers, watchdog)
 
 
 TARGET = Target(name="gateway", start=start, depends=("auth", "registry", "index", "render"))

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the gateway's HTTP server binds.")
     port: int = Field(8080, description="Port of the gateway's HTTP server.")
     public_url: str = Field("", description="Public base URL of the gateway, e.g. https://pkgs.example.com. Default: http://localhost:PORT.")
+    gateway_processes: int = Field(1, ge=1, le=64, description="HTTP worker processes of the gateway sharing its port (SO_REUSEPORT). The gateway keeps no state, so N processes serve about N times the requests on N cores; extra workers learn of token revocations through the credential cache expiry (CREDENTIAL_CACHE_TTL_S) only, and each serves its own /metrics.")
+    gateway_worker_index: int = Field(0, description="Set by the gateway on the extra worker processes it starts (1..N-1); leave unset.")
     base_domain: str = Field("", description="Base domain for host routing (api.<d>, conda.<d>, pypi.<d>, notebooks.<d>, envs.<d>; bare <d> = web UI). Empty: path prefixes only.")
 
     # --- gRPC wiring ---
