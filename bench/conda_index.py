@@ -305,6 +305,7 @@ def main() -> int:
     parser.add_argument("--fs-records", type=int, default=20_000, help="records written as real archives for index_fs")
     parser.add_argument("--uploads", type=int, default=30)
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per server")
+    parser.add_argument("--gateway-processes", type=int, default=2, help="PKGCLOUD_GATEWAY_PROCESSES of the pkgcloud under test")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
@@ -338,7 +339,7 @@ def main() -> int:
 
         # 3. the running server (all-in-one)
         procs = Procs()
-        topo = START["all"](tmp / "pkgcloud")
+        topo = START["all"](tmp / "pkgcloud", PKGCLOUD_GATEWAY_PROCESSES=str(args.gateway_processes))
         try:
             assert topo.pkgcloud("admin", "create-user", OWNER, "--password", PASSWORD, "--email", "b@example.com").returncode == 0
             print(f"bulk-importing {len(items)} records ...", flush=True)

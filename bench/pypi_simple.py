@@ -140,8 +140,9 @@ class Procs:
                 os.killpg(p.pid, signal.SIGKILL)
 
 
-def start_pkgcloud(tmp: Path, dists) -> tuple[object, str]:
-    topo = START["all"](tmp / "pkgcloud")
+def start_pkgcloud(tmp: Path, dists, processes: int) -> tuple[object, str]:
+    # as many gateway processes as nginx has workers here (the gateway keeps no state)
+    topo = START["all"](tmp / "pkgcloud", PKGCLOUD_GATEWAY_PROCESSES=str(processes))
     assert topo.pkgcloud("admin", "create-user", "bench", "--password", PASSWORD, "--email", "b@example.com").returncode == 0
     base = topo.api_url.rsplit("/api", 1)[0] + "/pypi"
     with requests.Session() as s:
@@ -227,6 +228,7 @@ http {{
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per server and page")
+    parser.add_argument("--gateway-processes", type=int, default=2, help="PKGCLOUD_GATEWAY_PROCESSES of the pkgcloud under test")
     parser.add_argument("--peers-dir", type=Path, default=Path(tempfile.gettempdir()) / "pkgcloud-bench-peers")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
@@ -243,7 +245,7 @@ def main() -> int:
         tmp = Path(tmp_name)
         try:
             print(f"uploading {len(dists)} sdists to each server ...", flush=True)
-            topo, gateway = start_pkgcloud(tmp, dists)
+            topo, gateway = start_pkgcloud(tmp, dists, args.gateway_processes)
             pages = {p: requests.get(f"{gateway}/{p}/", headers={"Accept": JSON_ACCEPT}, timeout=10).content for p in PROJECTS}
             print("page sizes: " + ", ".join(f"{p} {len(b)} bytes" for p, b in pages.items()), flush=True)
             servers = {
