@@ -56,8 +56,8 @@ def add_routes(app: web.Application) -> None:
     aiohttp tries domain sub-apps only after every path route of the root, so with a base domain
     the pages must live in their own domain sub-app, or `/{owner}` would shadow api.<domain>/...
     """
-    settings = app[keys.SETTINGS]
-    if settings.base_domain:
+    settings = app.get(keys.SETTINGS)
+    if settings is not None and settings.base_domain:
         ui = web.Application()
         _register(ui.router)
         app.add_domain(settings.base_domain, ui)
@@ -68,12 +68,16 @@ def add_routes(app: web.Application) -> None:
 def _register(r: web.UrlDispatcher) -> None:
     r.add_get("/", home)
     r.add_get("/static/web.css", stylesheet)
-    r.add_route("*", "/signup", signup)
-    r.add_route("*", "/login", login)
+    r.add_get("/signup", signup)
+    r.add_post("/signup", signup)
+    r.add_get("/login", login)
+    r.add_post("/login", login)
     r.add_post("/logout", logout)
-    r.add_route("*", "/settings/tokens", tokens)
+    r.add_get("/settings/tokens", tokens)
+    r.add_post("/settings/tokens", tokens)
     r.add_post("/settings/tokens/revoke", revoke_token)
-    r.add_route("*", "/orgs/new", new_org)
+    r.add_get("/orgs/new", new_org)
+    r.add_post("/orgs/new", new_org)
     r.add_get("/orgs/{org}/settings", org_settings)
     r.add_post("/orgs/{org}/groups", org_put_group)
     r.add_post("/orgs/{org}/members", org_change_member)
