@@ -138,7 +138,8 @@ class PypiFlows:
         dists = build_project(work, "tiny-dep", "1.0")
         out = cli.output("upload", *map(str, dists))
         assert "Upload(s) Complete" in out or "located at" in out, out
-        page = wait_page(f"{self.pypi(topo)}/pia/simple/tiny-dep/", "tiny_dep-1.0-py3-none-any.whl", headers={"Accept": JSON_ACCEPT})
+        # anaconda-client uploads in sorted order, the sdist last: wait for it
+        page = wait_page(f"{self.pypi(topo)}/pia/simple/tiny-dep/", "tiny_dep-1.0.tar.gz", headers={"Accept": JSON_ACCEPT})
         doc = page.json()
         assert page.headers["Content-Type"] == JSON_ACCEPT and page.headers["Vary"] == "Accept"
         assert page.headers["Cache-Control"].startswith("max-age=0, must-revalidate")
@@ -273,8 +274,14 @@ class PypiFlows:
         r = requests.post(f"{base}/pia/yank/Tiny_Yank/2.0/", json={"reason": "broken build"}, auth=("__token__", token), timeout=10)
         assert r.status_code == 200, r.text
         assert sorted(f["filename"] for f in r.json()["files"]) == ["tiny_yank-2.0-py3-none-any.whl", "tiny_yank-2.0.tar.gz"]
-        doc = wait_page(page, '"broken build"', headers={"Accept": JSON_ACCEPT}).json()
-        yanked = {f["filename"]: f.get("yanked") for f in doc["files"]}
+        # one event per file: wait until both of the release's files show the yank
+        deadline = time.monotonic() + 30
+        while True:
+            doc = wait_page(page, '"broken build"', headers={"Accept": JSON_ACCEPT}).json()
+            yanked = {f["filename"]: f.get("yanked") for f in doc["files"]}
+            if list(yanked.values()).count("broken build") == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert yanked == {"tiny_yank-1.0.tar.gz": None, "tiny_yank-1.0-py3-none-any.whl": None,
                           "tiny_yank-2.0.tar.gz": "broken build", "tiny_yank-2.0-py3-none-any.whl": "broken build"}
         assert 'data-yanked="broken build"' in requests.get(page, timeout=10).text
