@@ -54,13 +54,17 @@ def may_read(principal: str, owner: str, public: bool) -> bool:
 class Probe:
     """kind: "read" (one package: allowed or the missing answer), "list" (an owner-wide
     listing/index: shows exactly what may be read), "search", "write" (refused to strangers
-    before anything is looked up), or "exempt" (no package data; why in `why`)."""
+    before anything is looked up), or "exempt" (no package data; why in `why`). The web UI's
+    pages have the same kinds prefixed "web-", plus "web-org" (an org's settings: its admins
+    only); they are probed by test_web_matrix with a browser's session."""
 
     kind: str
     path: str = ""  # under the protocol prefix; {owner} {pkg} {ver} {conda} {wheel} {nb} {env} filled in
     why: str = ""
     method: str = "GET"
     headers: tuple = ()
+    form: tuple = ()  # web-* POSTs: the form fields (the CSRF token is added)
+    control: tuple = ()
 
 
 ACCOUNTS = "accounts, tokens and groups: tests/test_accounts_*.py (no package data)"
@@ -126,6 +130,34 @@ ROUTES: dict[tuple[str, str, str], list[Probe]] = {
     # --- root ---------------------------------------------------------------------------
     ("web", "GET", "/metrics"): [Probe("exempt", why="process metrics, no package data")],
     ("web", "GET", "/healthz"): [Probe("exempt", why="health")],
+    # --- web UI (test_web_matrix): probed as a browser, see WEB_PRINCIPALS ----------------
+    ("web", "GET", "/"): [Probe("exempt", why="start page; a logged-in browser is sent to its own page")],
+    ("web", "GET", "/static/web.css"): [Probe("exempt", why="the stylesheet")],
+    **{("web", m, p): [Probe("exempt", why="account forms: sign-up, log-in, log-out of the browser itself (no package data)")]
+       for m, p in (("GET", "/login"), ("POST", "/login"), ("GET", "/signup"), ("POST", "/signup"), ("POST", "/logout"))},
+    **{("web", m, p): [Probe("exempt", why="the logged-in user's own tokens (login=session user); tests/test_webui_*.py")]
+       for m, p in (("GET", "/settings/tokens"), ("POST", "/settings/tokens"), ("POST", "/settings/tokens/revoke"))},
+    **{("web", m, "/orgs/new"): [Probe("exempt", why="creates a new organization owned by the session user; no existing data")]
+       for m in ("GET", "POST")},
+    ("web", "GET", "/orgs/{org}/settings"): [Probe("web-org", "/orgs/acme/settings")],
+    ("web", "POST", "/orgs/{org}/groups"): [Probe("web-org", "/orgs/acme/groups", method="POST",
+                                                  form=(("name", "owners"), ("permission", "read")), control=(("name", ""),))],
+    ("web", "POST", "/orgs/{org}/members"): [Probe("web-org", "/orgs/acme/members", method="POST",
+                                                   form=(("action", "add"), ("group", "owners"), ("login", "eve")), control=(("group", ""),))],
+    ("web", "GET", "/{owner}"): [Probe("web-list", "/{owner}"), Probe("web-list", "/{owner}?tab=notebooks"),
+                                 Probe("web-list", "/{owner}?tab=environments")],
+    ("web", "GET", "/{owner}/{package}"): [Probe("web-read", "/{owner}/{pkg}"), Probe("web-read", "/{owner}/{pkg}?tab=files")],
+    ("web", "GET", "/{owner}/{package}/notebook"): [Probe("web-read", "/{owner}/{pkg}/notebook")],
+    ("web", "GET", "/{owner}/{package}/files/{version}/{basename}"): [Probe("web-read", "/{owner}/{pkg}/files/1.0/{wheel}"),
+                                                                      Probe("web-read", "/{owner}/{pkg}/files/1.0/{conda}")],
+    # forms that would succeed for a writer; `control` is a harmless variant a writer must get
+    # past CSRF and policy with (a refusal of the probe is then no accident of the form)
+    ("web", "POST", "/{owner}/{package}/privacy"): [Probe("web-write", "/{owner}/{pkg}/privacy", method="POST",
+                                                          form=(("access", "{flip}"),), control=(("access", "neither"),))],
+    ("web", "POST", "/{owner}/{package}/versions/remove"): [Probe("web-write", "/{owner}/{pkg}/versions/remove", method="POST",
+                                                                  form=(("version", "1.0"),), control=())],
+    ("web", "POST", "/{owner}/{package}/delete"): [Probe("web-write", "/{owner}/{pkg}/delete", method="POST",
+                                                         form=(("confirm", "{pkg}"),), control=(("confirm", "not-the-name"),))],
 }
 
 
@@ -282,7 +314,7 @@ def _populate(w: World) -> None:
 def _cases():
     for route, probes in sorted(ROUTES.items()):
         for i, probe in enumerate(probes):
-            if probe.kind == "exempt":
+            if probe.kind == "exempt" or probe.kind.startswith("web-"):
                 continue
             yield pytest.param(route, probe, id=f"{route[1]} {route[2]} #{i}")
 
@@ -345,6 +377,181 @@ def test_matrix(world, route, probe):
                 elif (r.status_code, r.content) != (missing.status_code, missing.content):
                     failures.append((owner, who, public, "differs from a missing package", r.status_code, r.text[:200], missing.status_code, missing.text[:200]))
     assert not failures, "\n".join(map(str, failures))
+
+
+# --- the web UI, as browsers reach it ------------------------------------------------------
+#
+# A page knows its user from the session cookie alone (web_session.py): a browser never sends
+# an Authorization header, and pages ignore one. So the principals with an account log in
+# through the form (GET /login for the CSRF token, POST /login) and browse with the cookie;
+# anonymous has none; a token-only principal (carl_tok, carl_noscope, expired, revoked) sends
+# its token both as the header and planted as the session cookie, and must get exactly what
+# anonymous gets: the header is ignored, and only a session log_in hands out (a user's token
+# with every scope) is taken from the cookie, so a scoped token cannot shed its scopes on
+# pages that check none, and an expired or revoked one is a logged-out browser (no 401).
+
+ACCOUNT_LOGINS = ("alice", "oscar", "mia", "noah", "carl", "eve")
+ORG_ADMINS = {"acme": {"oscar"}}
+
+
+def web_as(who: str) -> str:
+    """Whose rights a browser of `who` has on the web UI."""
+    return who if who in ACCOUNT_LOGINS else "anonymous"
+
+
+class Browser:
+    def __init__(self, base_url: str, token: str = ""):
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.headers = {"Authorization": f"token {token}"} if token else {}
+        # per request, so the answer that clears a refused cookie cannot drop it for the next one
+        self.cookies = {"pkgcloud_session": token} if token else {}
+        self.get("/login")  # the pre-session cookie every form of a logged-out browser is tied to
+
+    def request(self, method: str, path: str, data: dict | None = None) -> requests.Response:
+        return self.session.request(method, f"{self.base_url}{path}", headers=self.headers, cookies=self.cookies, data=data,
+                                    allow_redirects=False, timeout=30)
+
+    def get(self, path: str) -> requests.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, fields: tuple) -> requests.Response:
+        from e2e_harness.webui import form_token
+
+        data = {k: v for k, v in fields}
+        data["csrf_token"] = form_token(self.get("/login").text)
+        return self.request("POST", path, data)
+
+    def log_in(self, login: str) -> None:
+        r = self.post("/login", (("login", login), ("password", PW)))
+        assert r.status_code == 303 and "pkgcloud_session" in self.session.cookies, (r.status_code, r.text[:300])
+
+
+@pytest.fixture(scope="module")
+def browsers(world):
+    out = {}
+    for who in PRINCIPALS:
+        b = Browser(world.topo.base_url, "" if who in ACCOUNT_LOGINS or who == "anonymous" else world.tokens[who])
+        if who in ACCOUNT_LOGINS:
+            b.log_in(who)
+        out[who] = b
+    return out
+
+
+def _web_cases():
+    for route, probes in sorted(ROUTES.items()):
+        for i, probe in enumerate(probes):
+            if probe.kind.startswith("web-"):
+                yield pytest.param(route, probe, id=f"{route[1]} {route[2]} #{i}")
+
+
+def _web_path(template: str, w: World, owner: str, public: bool | None) -> str:
+    """A web path or form value: like _fill, but a conda file keeps its subdir (the page links
+    files by their full basename) and {flip} is the other privacy."""
+    files = w.files[(owner, bool(public))] if public is not None else {k: v.replace(pkg_name(owner, True), MISSING) for k, v in w.files[(owner, True)].items()}
+    pkg = pkg_name(owner, public) if public is not None else MISSING
+    return template.format(owner=owner, pkg=pkg, flip="public" if public is False else "private", **files)
+
+
+def _package_state(w: World) -> dict:
+    """What a refused web write must leave as it was: each package's privacy and versions."""
+    out = {}
+    for owner, writer in (("alice", "alice"), ("acme", "oscar")):
+        for public in (True, False):
+            r = w.api("GET", f"/package/{owner}/{pkg_name(owner, public)}", writer)
+            out[(owner, public)] = (r.status_code, r.json().get("public") if r.ok else None,
+                                    sorted(r.json().get("versions", [])) if r.ok else None)
+    return out
+
+
+def _org_state(w: World) -> object:
+    r = w.api("GET", "/groups/acme", "oscar")
+    assert r.status_code == 200, r.text
+    return sorted((g["name"], g["permission"], sorted(g["members"]), sorted(g["packages"])) for g in r.json()["groups"])
+
+
+@pytest.mark.parametrize(("route", "probe"), list(_web_cases()))
+def test_web_matrix(world, browsers, route, probe):
+    w = world
+    failures = []
+    before = (_package_state(w), _org_state(w))
+    if probe.kind == "web-org":
+        for who in PRINCIPALS:
+            b = browsers[who]
+            if web_as(who) in ORG_ADMINS["acme"]:
+                r = b.post(probe.path, probe.control) if probe.method == "POST" else b.get(probe.path)
+                want = 400 if probe.method == "POST" else 200
+                if r.status_code != want:
+                    failures.append((who, "admin refused", r.status_code, r.text[:300]))
+                continue
+            r = b.post(probe.path, probe.form) if probe.method == "POST" else b.get(probe.path)
+            login_redirect = r.status_code == 303 and r.headers.get("Location", "").startswith("/login") and web_as(who) == "anonymous"
+            if r.status_code < 400 and not login_redirect:
+                failures.append((who, "allowed to a non-admin", r.status_code, r.text[:300]))
+            for secret in ("sec-acme", "readers"):
+                if secret in r.text:
+                    failures.append((who, f"refusal shows {secret}", r.text[:300]))
+    for owner in OWNERS if probe.kind != "web-org" else ():
+        for who in PRINCIPALS:
+            b, as_ = browsers[who], web_as(who)
+            if probe.kind == "web-list":
+                r = b.get(_web_path(probe.path, w, owner, True))
+                if r.status_code != 200:
+                    failures.append((owner, who, "owner page", r.status_code, r.text[:200]))
+                for public in (True, False):
+                    shown = pkg_name(owner, public) in r.text
+                    if shown != may_read(as_, owner, public):
+                        failures.append((owner, who, f"owner page shows {pkg_name(owner, public)}={shown}"))
+                continue
+            if probe.kind == "web-write":
+                if as_ in WRITERS[owner]:
+                    # the same form plumbing passes CSRF and policy for a writer: a harmless variant gets the form's 400
+                    r = b.post(_web_path(probe.path, w, owner, False), probe.control)
+                    if r.status_code != 400:
+                        failures.append((owner, who, "writer's control form", r.status_code, r.text[:300]))
+                    continue
+                form = tuple((k, _web_path(v, w, owner, None)) for k, v in probe.form)
+                missing = b.post(_web_path(probe.path, w, owner, None), form)
+                for public in (True, False):
+                    form = tuple((k, _web_path(v, w, owner, public)) for k, v in probe.form)
+                    r = b.post(_web_path(probe.path, w, owner, public), form)
+                    if r.status_code < 400:
+                        failures.append((owner, who, public, "write allowed", r.status_code, r.text[:200]))
+                    if pkg_name(owner, False) in r.text:
+                        failures.append((owner, who, public, "refusal names the private package", r.text[:200]))
+                    if (r.status_code, r.content) != (missing.status_code, missing.content):
+                        failures.append((owner, who, public, "differs from a missing package", r.status_code, r.text[:200],
+                                         missing.status_code, missing.text[:200]))
+                continue
+            missing = b.get(_web_path(probe.path, w, owner, None))
+            for public in (True, False):
+                r = b.get(_web_path(probe.path, w, owner, public))
+                if may_read(as_, owner, public):
+                    if r.status_code not in (200, 302):
+                        failures.append((owner, who, public, "refused", r.status_code, r.text[:200]))
+                elif (r.status_code, r.content) != (missing.status_code, missing.content):
+                    failures.append((owner, who, public, "differs from a missing package", r.status_code, r.text[:200],
+                                     missing.status_code, missing.text[:200]))
+    after = (_package_state(w), _org_state(w))
+    if after != before:
+        failures.append(("a refused write changed something", before, after))
+    assert not failures, "\n".join(map(str, failures))
+
+
+def test_a_scoped_token_in_the_session_cookie_is_no_session(world):
+    """alice's pypi:upload-only token planted as the cookie: her private package stays hidden
+    and her forms are refused, where a log-in session of hers reads and changes both."""
+    scoped = world.token("alice", PW, "cookie-plant", ["pypi:upload"])
+    planted = Browser(world.topo.base_url, scoped)
+    anonymous = Browser(world.topo.base_url)
+    assert planted.get("/alice/sec-alice").status_code == 404
+    assert "sec-alice" not in planted.get("/alice").text
+    assert planted.post("/alice/sec-alice/privacy", (("access", "neither"),)).status_code == 401
+    assert planted.get("/alice").text.count("pub-alice") == anonymous.get("/alice").text.count("pub-alice")
+    session = Browser(world.topo.base_url)
+    session.log_in("alice")
+    assert session.get("/alice/sec-alice").status_code == 200
+    assert session.post("/alice/sec-alice/privacy", (("access", "neither"),)).status_code == 400
 
 
 def test_privacy_change_moves_the_package_between_views(world):

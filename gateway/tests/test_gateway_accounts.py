@@ -199,6 +199,12 @@ async def test_groups_commands_and_statuses(client, acme):
     assert [p["full_name"] for p in pkgs] == ["acme/hello"]
     # bob (member) sees but may not change; carol (stranger) sees nothing
     assert (await client.get("/api/group/acme/writers", headers=acme["bob"])).status == 200
+    # a group's package list may name private packages: only admins get it in group views
+    as_member = await (await client.get("/api/group/acme/writers", headers=acme["bob"])).json()
+    assert "packages" not in as_member
+    assert all("packages" not in g for g in (await (await client.get("/api/groups/acme", headers=acme["bob"])).json())["groups"])
+    as_admin = await (await client.get("/api/group/acme/writers", headers=a)).json()
+    assert as_admin["packages"] == ["acme/hello"]
     assert (await client.put("/api/group/acme/writers/members/carol", headers=acme["bob"])).status == 403
     assert (await client.get("/api/groups/acme", headers=acme["carol"])).status == 404
     assert (await client.get("/api/groups/acme")).status == 404

@@ -252,17 +252,25 @@ async def create_organization(request: web.Request) -> web.Response:
 
 # --- groups ---------------------------------------------------------------------------
 
-def _group_json(g: auth_pb2.Group) -> dict:
-    return {
+def _group_json(g: auth_pb2.Group, *, show_packages: bool) -> dict:
+    """show_packages: only for the org's admins. A group's package list can name private
+    packages a plain member may not read (GET .../packages filters them per caller)."""
+    out = {
         "name": g.name,
         "org": g.org,
         "permission": _PERMISSION_NAME.get(g.permission, "read"),
         "members": list(g.members),
         "members_count": len(g.members),
-        "packages": [f"{g.org}/{p}" for p in g.packages],
-        "packages_count": len(g.packages),
         "created_at": iso_or_none(g.created_at_ms),
     }
+    if show_packages:
+        out["packages"] = [f"{g.org}/{p}" for p in g.packages]
+        out["packages_count"] = len(g.packages)
+    return out
+
+
+async def _is_org_admin(request: web.Request, principal: Principal | None, org: str) -> bool:
+    return principal is not None and await policy.permission_on(_auth(request), principal, org) == "admin"
 
 
 def _group_ref(request: web.Request) -> auth_pb2.GroupRef:
@@ -293,22 +301,24 @@ async def my_groups(request: web.Request) -> web.Response:
     groups = []
     for org in orgs.orgs:
         resp = await call(_auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=org.login, member=principal.login)))
-        groups.extend(_group_json(g) for g in resp.groups)
+        admin = await _is_org_admin(request, principal, org.login)
+        groups.extend(_group_json(g, show_packages=admin) for g in resp.groups)
     return web.json_response({"groups": groups})
 
 
 async def list_groups(request: web.Request) -> web.Response:
     """`anaconda groups show ORG`: every group of the org, for its members."""
-    await _org_permission(request, admin=False)
-    resp = await api._not_found_as(
-        _auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=request.match_info["org"].lower())), GROUP_NOT_FOUND
-    )
-    return web.json_response({"groups": [_group_json(g) for g in resp.groups]})
+    principal = await _org_permission(request, admin=False)
+    org = request.match_info["org"].lower()
+    resp = await api._not_found_as(_auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=org)), GROUP_NOT_FOUND)
+    admin = await _is_org_admin(request, principal, org)
+    return web.json_response({"groups": [_group_json(g, show_packages=admin) for g in resp.groups]})
 
 
 async def get_group(request: web.Request) -> web.Response:
-    await _org_permission(request, admin=False)
-    return web.json_response(_group_json(await _group(request)))
+    principal = await _org_permission(request, admin=False)
+    admin = await _is_org_admin(request, principal, request.match_info["org"].lower())
+    return web.json_response(_group_json(await _group(request), show_packages=admin))
 
 
 async def put_group(request: web.Request) -> web.Response:

@@ -514,7 +514,9 @@ async def _org(request: web.Request, *, admin: bool) -> tuple[auth_pb2.User, str
 @page
 async def org_settings(request: web.Request) -> web.Response:
     _me(request)
-    org, permission = await _org(request, admin=False)
+    # admins only: the group table names every group's packages, private ones included,
+    # which a member reading only some of them must not learn (the access matrix checks it)
+    org, permission = await _org(request, admin=True)
     resp = await call(_clients(request).auth.ListGroups(auth_pb2.ListGroupsRequest(org=org.login)))
     groups = [{
         "name": g.name, "permission": _PERMISSION_NAMES.get(g.permission, "none"), "members": list(g.members),

@@ -19,7 +19,7 @@ from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2
 from pkgcloud_servicekit import errors
 
-from . import keys
+from . import keys, scopes
 from .clients import call
 from .credentials import Credential, Principal, token_hash
 
@@ -55,6 +55,11 @@ async def session_principal(request: web.Request) -> Principal | None:
             principal = await request.config_dict[keys.RESOLVER].resolve_token(token)
         except errors.Unauthenticated:
             request[_DROP_SESSION] = True  # expired or revoked: the browser is simply logged out
+        # only what log_in hands out is a session: a user's token holding every scope. A
+        # narrower token planted in the cookie must not shed its scopes (pages check none)
+        if principal is not None and (principal.user_type != "user" or not scopes.grants(principal.scopes or ("all",), "all")):
+            principal = None
+            request[_DROP_SESSION] = True
     request[keys.PRINCIPAL] = principal
     return principal
 
