@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from pkgcloud_auth import scopes, tokens
+from pkgcloud_auth import tokens
+from pkgcloud_servicekit import scopes
 
 
 @pytest.mark.parametrize("held, needed, ok", [

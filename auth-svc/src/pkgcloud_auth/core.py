@@ -16,9 +16,10 @@ from typing import NamedTuple
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
 from pkgcloud_servicekit.eventbus import EventBus
+from pkgcloud_servicekit import scopes as scope_rules
 from pkgcloud_servicekit.events import new_event
 
-from . import accounts, scopes as scope_rules, tokens
+from . import accounts, tokens
 from .passwords import Passwords
 from .records import OWNERS_GROUP, PERMISSIONS, GroupRecord, RevokeSelector, TokenRecord, UserRecord, permission_rank
 from .store import AuthStore

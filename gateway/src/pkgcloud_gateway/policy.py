@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, registry_pb2
-from pkgcloud_servicekit import errors
+from pkgcloud_servicekit import errors, scopes
 
-from . import keys, scopes
+from . import keys
 from .clients import call
 from .credentials import Principal, principal_of
 

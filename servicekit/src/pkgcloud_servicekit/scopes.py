@@ -1,5 +1,8 @@
 """Token scopes as anaconda-client users spell them, and the rule for what a scope grants.
 
+Shared: auth-svc validates and lists them, the gateway enforces them on every request
+(without calling out), so both read this one table.
+
 The names are anaconda.org's (`anaconda auth --list-scopes`), so `anaconda auth --create
 --scopes 'repos conda:download'` means here what it means there. Scopes form a tree: a
 token holding a scope holds everything below it (`all` > `api` > `api:write` > `api:read`;
@@ -9,6 +12,7 @@ token holding a scope holds everything below it (`all` > `api` > `api:write` > `
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 # name -> description, in the order `anaconda auth -x` lists them.
 SCOPES: dict[str, str] = {
@@ -51,6 +55,7 @@ def unknown_scopes(scopes: Iterable[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=None)
 def implied(scope: str) -> frozenset[str]:
     """The scope itself and every scope below it."""
     seen = {scope}
@@ -72,3 +77,6 @@ def grants(token_scopes: Iterable[str], needed: str) -> bool:
     if needed not in SCOPES:
         raise ValueError(f"unknown scope {needed!r}")
     return any(needed in implied(s) for s in token_scopes if s in SCOPES)
+
+
+KNOWN = frozenset(SCOPES)
