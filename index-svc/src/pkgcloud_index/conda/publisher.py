@@ -197,13 +197,28 @@ class CondaIndexPublisher:
     async def _publish(self, owner: str, subdirs: set[str], *, force: bool = False) -> None:
         mirror = self._mirrors[owner]
         builder = self._builders.setdefault(owner, ChannelIndexBuilder())
+        # Every file grouped once; a (label, subdir) without a private file holds the same
+        # files in both views, so the public view's documents, channeldata parts and
+        # channeldata are reused for the private one (still written to both).
+        everything: dict[str, dict[str, list[CondaFile]]] = {}
+        with_private: set[tuple[str, str]] = set()
+        for f in mirror.values():
+            for label in f.labels:
+                everything.setdefault(label, {}).setdefault(f.subdir, []).append(f)
+                if not f.public:
+                    with_private.add((label, f.subdir))
+        shared_docs: dict[tuple[str, str], dict[str, bytes]] = {}
+        shared_channeldata: dict[str, tuple[tuple, bytes, dict]] = {}
         for view in layout.VIEWS:
             manifest = self._manifests.setdefault((owner, view), {})
-            visible = [f for f in mirror.values() if view == "private" or f.public]
             by_label: dict[str, dict[str, list[CondaFile]]] = {}
-            for f in visible:
-                for label in f.labels:
-                    by_label.setdefault(label, {}).setdefault(f.subdir, []).append(f)
+            for label, per in everything.items():
+                for subdir, files in per.items():
+                    if view == "public" and (label, subdir) in with_private:
+                        files = [f for f in files if f.public]
+                        if not files:
+                            continue
+                    by_label.setdefault(label, {})[subdir] = files
             labels = set(by_label) | set(manifest) | {"main"}
             for label in sorted(labels):
                 per_subdir = by_label.get(label, {})
@@ -213,7 +228,12 @@ class CondaIndexPublisher:
                     targets.add("noarch")
                 changed = False
                 for subdir in sorted(targets):
-                    docs = builder.subdir_documents(subdir, per_subdir.get(subdir, []))
+                    shareable = (label, subdir) not in with_private
+                    docs = shared_docs.get((label, subdir)) if shareable else None
+                    if docs is None:
+                        docs = builder.subdir_documents(subdir, per_subdir.get(subdir, []))
+                        if shareable:
+                            shared_docs[(label, subdir)] = docs
                     digest = self._digest(docs[f"{subdir}/repodata.json"])
                     if not force and published.get(subdir) == digest:
                         continue
@@ -223,13 +243,23 @@ class CondaIndexPublisher:
                 parts = {}
                 for subdir in sorted(per_subdir):
                     key = (owner, view, label, subdir)
-                    if force or subdir in targets or key not in self._channeldata_parts:
+                    public_key = (owner, "public", label, subdir)
+                    if view != "public" and (label, subdir) not in with_private and public_key in self._channeldata_parts:
+                        # the public view's part, computed from the same files in this pass
+                        self._channeldata_parts[key] = self._channeldata_parts[public_key]
+                    elif force or subdir in targets or key not in self._channeldata_parts:
                         self._channeldata_parts[key] = builder.channeldata_part(per_subdir[subdir])
                     parts[subdir] = self._channeldata_parts[key]
                 for key in [k for k in self._channeldata_parts if k[:3] == (owner, view, label) and k[3] not in per_subdir]:
                     del self._channeldata_parts[key]
                 if changed or force:
-                    cd = builder.merge_channeldata(parts)
+                    identity = tuple((s, id(part)) for s, part in parts.items())
+                    known = shared_channeldata.get(label)
+                    if known is not None and known[0] == identity:
+                        cd = known[1]
+                    else:
+                        cd = builder.merge_channeldata(parts)
+                        shared_channeldata[label] = (identity, cd, parts)  # parts held: the ids stay theirs
                     await self.blobs.put_bytes(layout.document_key(owner, view, label, "channeldata.json"), cd)
             await self.blobs.put_bytes(layout.manifest_key(owner, view), json.dumps(manifest, sort_keys=True).encode())
         builder.forget_unused(mirror.values())
