@@ -10,24 +10,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class AppliedEvent:
-    """The ledger entry of one event."""
-
-    event_id: str
-    event_type: str
-    owner: str
-    applied_at_ms: int
-
-
-@dataclass(frozen=True)
-class OwnerStatus:
-    owner: str
-    last_event_id: str
-    last_event_type: str
-    applied_at_ms: int
-    events_applied: int
+from pkgcloud_servicekit.event_ledger import AppliedEvent, OwnerStatus  # noqa: F401  (part of this contract)
 
 
 class RenderStore(abc.ABC):

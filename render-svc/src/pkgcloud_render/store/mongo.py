@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pkgcloud_servicekit import event_ledger as ledger
 
 from .interfaces import AppliedEvent, OwnerStatus, RenderStore
 
@@ -35,52 +34,13 @@ class MongoRenderStore(RenderStore):
         return None
 
     async def apply_event(self, event: AppliedEvent) -> bool:
-        try:
-            await self.applied.insert_one(
-                {
-                    "_id": event.event_id,
-                    "owner": event.owner,
-                    "event_type": event.event_type,
-                    "applied_at_ms": event.applied_at_ms,
-                    "done": False,
-                }
-            )
-        except DuplicateKeyError:
-            prior = await self.applied.find_one({"_id": event.event_id}, {"done": 1})
-            if prior is None or prior.get("done"):
-                return False
-        try:
-            await self.status.update_one(
-                {"_id": event.owner, "last_event_id": {"$ne": event.event_id}},
-                {
-                    "$set": {
-                        "last_event_id": event.event_id,
-                        "last_event_type": event.event_type,
-                        "applied_at_ms": event.applied_at_ms,
-                    },
-                    "$inc": {"events_applied": 1},
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            pass  # this event is already the owner's last one: counted by an earlier attempt
-        await self.applied.update_one({"_id": event.event_id}, {"$set": {"done": True}})
+        if not await ledger.mongo_claim(self.applied, event):
+            return False
+        await ledger.mongo_count_and_finish(self.applied, self.status, event)
         return True
 
     async def is_applied(self, event_id: str) -> bool:
-        return await self.applied.count_documents({"_id": event_id, "done": True}) > 0
+        return await ledger.mongo_is_applied(self.applied, event_id)
 
     async def owner_statuses(self, owner: str = "") -> list[OwnerStatus]:
-        query = {"_id": owner} if owner else {}
-        out = []
-        async for d in self.status.find(query).sort("_id", ASCENDING):
-            out.append(
-                OwnerStatus(
-                    owner=d["_id"],
-                    last_event_id=d["last_event_id"],
-                    last_event_type=d["last_event_type"],
-                    applied_at_ms=d["applied_at_ms"],
-                    events_applied=d["events_applied"],
-                )
-            )
-        return out
+        return await ledger.mongo_owner_statuses(self.status, owner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pkgcloud_servicekit import event_ledger as ledger
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
 from .interfaces import AppliedEvent, OwnerStatus, RenderStore
@@ -39,34 +40,13 @@ class SqliteRenderStore(RenderStore):
 
     async def apply_event(self, event: AppliedEvent) -> bool:
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT OR IGNORE INTO applied_events (event_id, owner, event_type, applied_at_ms) VALUES (?, ?, ?, ?)",
-                (event.event_id, event.owner, event.event_type, event.applied_at_ms),
-            )
-            if cur.rowcount == 0:
+            if not await ledger.sqlite_claim(conn, event):
                 return False
-            await conn.execute(
-                """
-                INSERT INTO owner_status (owner, last_event_id, last_event_type, applied_at_ms, events_applied)
-                VALUES (?, ?, ?, ?, 1)
-                ON CONFLICT (owner) DO UPDATE SET
-                    last_event_id = excluded.last_event_id,
-                    last_event_type = excluded.last_event_type,
-                    applied_at_ms = excluded.applied_at_ms,
-                    events_applied = owner_status.events_applied + 1
-                """,
-                (event.owner, event.event_id, event.event_type, event.applied_at_ms),
-            )
+            await ledger.sqlite_count(conn, event)
         return True
 
     async def is_applied(self, event_id: str) -> bool:
-        row = await self.db.fetchone("SELECT 1 FROM applied_events WHERE event_id = ?", (event_id,))
-        return row is not None
+        return await ledger.sqlite_is_applied(self.db, event_id)
 
     async def owner_statuses(self, owner: str = "") -> list[OwnerStatus]:
-        sql = "SELECT owner, last_event_id, last_event_type, applied_at_ms, events_applied FROM owner_status"
-        if owner:
-            rows = await self.db.fetchall(sql + " WHERE owner = ?", (owner,))
-        else:
-            rows = await self.db.fetchall(sql + " ORDER BY owner")
-        return [OwnerStatus(**dict(r)) for r in rows]
+        return await ledger.sqlite_owner_statuses(self.db, owner)
