@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import argon2
 import pytest
 
 from pkgcloud_auth.passwords import Passwords
 from pkgcloud_auth.store.mongo import MongoAuthStore
 from pkgcloud_auth.store.sqlite import SqliteAuthStore
-
-STORE_KINDS = ["sqlite", "mongomock", "mongo"]
+from pkgcloud_servicekit.testing import STORE_BACKENDS, store_on_backend
 
 
 def cheap_hasher() -> argon2.PasswordHasher:
@@ -25,45 +21,11 @@ def passwords() -> Passwords:
     return Passwords(cheap_hasher())
 
 
-async def _open_store(kind: str, tmp_path):
-    if kind == "sqlite":
-        store = SqliteAuthStore(tmp_path / "auth.sqlite3")
-        await store.open()
-        return store, None
-    if kind == "mongomock":
-        from mongomock_motor import AsyncMongoMockClient
-
-        store = MongoAuthStore(AsyncMongoMockClient()["pkgcloud_auth_test"])
-        await store.open()
-        return store, None
-    url = os.environ.get("PKGCLOUD_MONGO_URL")
-    if not url:
-        pytest.skip("PKGCLOUD_MONGO_URL is not set: no real MongoDB to test against")
-    from motor.motor_asyncio import AsyncIOMotorClient
-
-    client = AsyncIOMotorClient(url, tz_aware=True)
-    name = f"pkgcloud_auth_test_{uuid.uuid4().hex[:12]}"
-    store = MongoAuthStore(client[name])
-    await store.open()
-
-    async def drop():
-        cleanup = AsyncIOMotorClient(url)
-        await cleanup.drop_database(name)
-        cleanup.close()
-
-    return store, drop
-
-
-@pytest.fixture(params=STORE_KINDS)
+@pytest.fixture(params=STORE_BACKENDS)
 async def any_store(request, tmp_path):
     """Every AuthStore implementation, opened on an empty database."""
-    store, cleanup = await _open_store(request.param, tmp_path)
-    try:
+    async with store_on_backend(request.param, tmp_path, "auth", sqlite=SqliteAuthStore, mongo=MongoAuthStore) as store:
         yield store
-    finally:
-        await store.close()
-        if cleanup:
-            await cleanup()
 
 
 class Clock:
