@@ -9,6 +9,12 @@ Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx-light). pypise
 devpi-server are installed into their own venvs under --peers-dir (default: a directory
 in the system temp dir, reused between runs), never into the workspace.
 
+Every request carries pip's own headers (its PEP 691 Accept, and Accept-Encoding: gzip,
+deflate as every pip sends): servers that compress answer compressed, and nginx serves
+precompressed .gz files (gzip_static) of the same pages. A last row, "aiohttp (bare)", is
+the framework's ceiling here: a two-process aiohttp app with one route answering the same
+bytes from memory, with no routing tree, auth, logging or metrics.
+
 Targets: gateway >= 3x pypiserver, >= 10x devpi, >= 40 % of nginx; the 500-file page at
 the rate of the 5-file one.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import hashlib
 import io
 import os
@@ -43,6 +50,11 @@ PEERS = {
 }
 PROJECTS = {"big-proj": 500, "small-proj": 5}
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
+# what pip 26 sends for an index page
+PIP_HEADERS = {
+    "Accept": "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01",
+    "Accept-Encoding": "gzip, deflate",
+}
 CONNECTIONS = 32
 PASSWORD = "bench-password-1"
 
@@ -110,10 +122,12 @@ def ensure_peer(peers_dir: Path, name: str) -> Path:
     return venv
 
 
-def wrk(url: str, duration: int, accept: str | None) -> float:
+def wrk(url: str, duration: int, accept: str | None = None, headers: dict[str, str] | None = None) -> float:
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", url]
     if accept:
         cmd[1:1] = ["-H", f"Accept: {accept}"]
+    for k, v in (headers or {}).items():
+        cmd[1:1] = ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise RuntimeError(f"wrk saw errors on {url}:\n{out}")
@@ -198,6 +212,8 @@ def start_nginx(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
     for project, body in pages.items():
         (root / "simple" / project).mkdir(parents=True)
         (root / "simple" / project / "index.html").write_bytes(body)
+        # precompressed as pkgcloud's gateway does it (level 6), served by gzip_static
+        (root / "simple" / project / "index.html.gz").write_bytes(gzip.compress(body, 6, mtime=0))
     port = free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
@@ -210,6 +226,8 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
+    gzip_static on;
+    gzip_vary on;
     types {{ application/vnd.pypi.simple.v1+json html; }}
     default_type {JSON_ACCEPT};
     server {{
@@ -220,6 +238,38 @@ http {{
 }}
 """)
     procs.start([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], tmp / "nginx.log")
+    url = f"http://127.0.0.1:{port}/simple"
+    wait_http(url + "/small-proj/")
+    return url
+
+
+BARE_APP = """
+import gzip, sys
+from aiohttp import web
+pages = {p: open(f, "rb").read() for p, f in zip(sys.argv[2::2], sys.argv[3::2])}
+zipped = {p: gzip.compress(b, 6, mtime=0) for p, b in pages.items()}
+async def page(request):
+    p = request.match_info["project"]
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        return web.Response(body=zipped[p], headers={"Content-Type": "%s", "Content-Encoding": "gzip", "ETag": '"x"'})
+    return web.Response(body=pages[p], headers={"Content-Type": "%s", "ETag": '"x"'})
+app = web.Application()
+app.router.add_get("/simple/{project}/", page)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, reuse_port=True, print=None)
+""" % (JSON_ACCEPT, JSON_ACCEPT)
+
+
+def start_bare_aiohttp(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
+    """The ceiling of any aiohttp app on this machine: two processes, one route, bytes in memory."""
+    script = tmp / "bare_aiohttp.py"
+    script.write_text(BARE_APP)
+    args = []
+    for project, body in pages.items():
+        (tmp / f"bare-{project}.json").write_bytes(body)
+        args += [project, str(tmp / f"bare-{project}.json")]
+    port = free_port()
+    for i in range(2):
+        procs.start([sys.executable, str(script), str(port), *args], tmp / f"bare-{i}.log")
     url = f"http://127.0.0.1:{port}/simple"
     wait_http(url + "/small-proj/")
     return url
@@ -249,25 +299,27 @@ def main() -> int:
             pages = {p: requests.get(f"{gateway}/{p}/", headers={"Accept": JSON_ACCEPT}, timeout=10).content for p in PROJECTS}
             print("page sizes: " + ", ".join(f"{p} {len(b)} bytes" for p, b in pages.items()), flush=True)
             servers = {
-                "pkgcloud gateway": (gateway, JSON_ACCEPT),
-                "pypiserver": (start_pypiserver(procs, venvs["pypiserver"], tmp, dists), None),
-                "devpi-server": (start_devpi(procs, venvs["devpi"], tmp, dists), JSON_ACCEPT),
-                "nginx (static)": (start_nginx(procs, tmp, pages), None),
+                "pkgcloud gateway": gateway,
+                "pypiserver": start_pypiserver(procs, venvs["pypiserver"], tmp, dists),
+                "devpi-server": start_devpi(procs, venvs["devpi"], tmp, dists),
+                "nginx (static)": start_nginx(procs, tmp, pages),
+                "aiohttp (bare)": start_bare_aiohttp(procs, tmp, pages),
             }
-            for name, (base, accept) in servers.items():
+            for name, base in servers.items():
                 for project in PROJECTS:
                     url = f"{base}/{project}/"
-                    r = requests.get(url, headers={"Accept": accept} if accept else {}, timeout=30)
+                    r = requests.get(url, headers=PIP_HEADERS, timeout=30)  # requests undoes the gzip
                     assert r.status_code == 200 and r.text.count(f"{project.replace('-', '_')}-1.0.") >= PROJECTS[project], (name, url, r.status_code)
-                    wrk(url, 2, accept)  # warm-up
-                    results.setdefault(name, {})[project] = wrk(url, args.duration, accept)
-                    print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s", flush=True)
+                    encoding = r.headers.get("Content-Encoding", "identity")
+                    wrk(url, 2, headers=PIP_HEADERS)  # warm-up
+                    results.setdefault(name, {})[project] = wrk(url, args.duration, headers=PIP_HEADERS)
+                    print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s  ({encoding})", flush=True)
         finally:
             procs.stop()
             if topo is not None:
                 topo.stop()
     gw = results["pkgcloud gateway"]
-    print(f"\nGET /simple/<project>/, wrk -t2 -c{CONNECTIONS} -d{args.duration}s, one machine ({os.cpu_count()} cores)\n")
+    print(f"\nGET /simple/<project>/ with pip's headers, wrk -t2 -c{CONNECTIONS} -d{args.duration}s, one machine ({os.cpu_count()} cores)\n")
     print(f"| server | 500-file page (req/s) | 5-file page (req/s) |")
     print("|---|---:|---:|")
     for name, r in results.items():
@@ -278,6 +330,11 @@ def main() -> int:
         checks.append((f"{label}: gateway / devpi >= 10", gw[project] / results["devpi-server"][project], 10.0))
         checks.append((f"{label}: gateway / nginx >= 0.40", gw[project] / results["nginx (static)"][project], 0.40))
     checks.append(("gateway: 500-file rate / 5-file rate >= 0.9", gw["big-proj"] / gw["small-proj"], 0.9))
+    bare = results["aiohttp (bare)"]
+    print()
+    for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
+        print(f"info {label}: aiohttp (bare) / nginx: {bare[project] / results['nginx (static)'][project]:.2f}, "
+              f"gateway / aiohttp (bare): {gw[project] / bare[project]:.2f}")
     print()
     ok = True
     for what, value, target in checks:

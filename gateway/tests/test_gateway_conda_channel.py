@@ -4,6 +4,7 @@ package files (a private or unlabelled file answers exactly as a missing one).""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -166,3 +167,16 @@ async def test_private_file_is_a_404_like_a_missing_one(client, blobs, fake_regi
     assert r.headers["Cache-Control"] == "private, max-age=31536000, immutable"
     # names that are not <name>-<version>-<build> are simply not found
     assert (await client.get("/conda/alice/linux-64/garbage.tar.bz2")).status == 404
+
+
+async def test_a_new_index_is_served_at_once(client, blobs):
+    # the filesystem store has change tags: a rewritten repodata.json is served on the next
+    # request, not after the document cache's TTL
+    await publish(blobs, "alice", "public", "main", "noarch/repodata.json", REPODATA.encode())
+    first = await client.get("/conda/alice/noarch/repodata.json")
+    newer = REPODATA.replace("x-1-0", "x-2-0")
+    await publish(blobs, "alice", "public", "main", "noarch/repodata.json", newer.encode())
+    await asyncio.sleep(2 * conda._TAG_RECHECK_S)  # tags are looked at every 10 ms (the TTL is 100 ms)
+    second = await client.get("/conda/alice/noarch/repodata.json")
+    assert await first.text() == REPODATA and await second.text() == newer
+    assert first.headers["ETag"] != second.headers["ETag"]

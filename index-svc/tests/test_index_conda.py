@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import shutil
+from dataclasses import replace
 
 import msgpack
 import pytest
@@ -243,3 +244,204 @@ async def test_store_resynced_elsewhere_is_reloaded_at_the_next_event(channel, t
     await resync_store(store, "alice", [_indexed(f1)])
     assert {f.basename for f in await store.list_files("alice")} == {f1.basename}
     await store.close()
+
+
+# --- sequences of changes: the incremental path against a rebuild, step by step ------------------
+async def _manifest(blobs, owner, view):
+    try:
+        return json.loads(await blobs.read_bytes(layout.manifest_key(owner, view)))
+    except Exception:
+        return None
+
+
+async def _assert_equals_rebuild(blobs, registry, tmp_path, step):
+    """A rebuild from the registry's records (into another store holding the same manifests:
+    a subdir once published stays published) writes exactly the documents we hold."""
+    fresh = FilesystemBlobStore(tmp_path / f"rebuild-{step}")
+    for view in layout.VIEWS:
+        if (manifest := await _manifest(blobs, "alice", view)) is not None:
+            await fresh.put_bytes(layout.manifest_key("alice", view), json.dumps(manifest).encode())
+    await CondaIndexPublisher(None, fresh).rebuild_from("alice", list(registry.values()))  # type: ignore[arg-type]
+    ours, theirs = await _snapshot(blobs, "alice"), await _snapshot(fresh, "alice")
+    documents = {k for k in ours | theirs if "/shards/" not in k}
+    assert {k for k in documents if ours.get(k) != theirs.get(k)} == set(), step
+    # every shard a rebuild names is there, with the same bytes (ours may still hold the last generation)
+    assert {k: v for k, v in theirs.items() if "/shards/" in k}.items() <= ours.items(), step
+    for view in layout.VIEWS:
+        assert await _manifest(blobs, "alice", view) == await _manifest(fresh, "alice", view), step
+    # each subdir lists exactly its files: nothing private in the public view
+    for key, body in ours.items():
+        if key.endswith("/repodata.json"):
+            view, label, subdir = key.split("/")[3], key.split("/")[5], key.split("/")[6]
+            listed = json.loads(body)
+            expected = {f.fn for f in registry.values() if f.subdir == subdir and label in f.labels and (f.public or view == "private")}
+            assert set(listed["packages"]) | set(listed["packages.conda"]) == expected, (step, key)
+
+
+def _scripted_steps(make):
+    """(what the step does, what it does it with): files upserted, or ("remove", file), ("privacy", package,
+    public), ("remove-package", package)."""
+    numpy = [make("numpy", v, build=f"py311h{i}_0", build_number=i, run_exports={"weak": [f"numpy >={v}"]}, upload=i)
+             for i, v in enumerate(("1.9.0", "1.10.0", "1.26.4"))]
+    yield "uploads to linux-64", [numpy[0]]
+    yield "more of the same name", numpy[1:]
+    yield "noarch in dev", [make("tzdata", "2024a", subdir="noarch", labels=("dev",), upload=10)]
+    yield "a private package", [make("secret", "1.0", public=False, ext=".tar.bz2", upload=11),
+                                make("secret", "1.0", subdir="osx-arm64", public=False, upload=12)]
+    yield "a label added", [replace(numpy[1], labels=("main", "beta"))]
+    rebuilt = json.dumps(json.loads(numpy[2].attrs_json) | {"depends": ["libblas"]}, sort_keys=True)
+    yield "--force replacement", [replace(numpy[2], sha256="f" * 64, upload_time_ms=1_800_000_000_000, attrs_json=rebuilt)]
+    yield "privacy: secret goes public", ("privacy", "secret", True)
+    yield "privacy: numpy goes private", ("privacy", "numpy", False)
+    yield "moved out of main", [replace(numpy[0], labels=("dev",), public=False)]
+    yield "a removal", ("remove", numpy[1])
+    yield "privacy: numpy public again", ("privacy", "numpy", True)
+    yield "same version in two subdirs, other run_exports", [
+        make("zlib", "1.3", subdir="linux-64", run_exports={"strong": ["zlib >=1.3"]}, upload=20),
+        make("zlib", "1.3", subdir="osx-arm64", run_exports={"weak": ["zlib"]}, upload=21)]
+    yield "a package removed", ("remove-package", "secret")
+
+
+@pytest.fixture
+async def store(tmp_path):
+    store = SqliteIndexStore(tmp_path / "index.db")
+    await store.open()
+    yield store
+    await store.close()  # also when the test failed: an open connection's thread keeps the process alive
+
+
+async def test_incremental_equals_rebuild_through_sequences_of_changes(tmp_path, store, synthetic_conda_file):
+    import random
+
+    from pkgcloud_index.store import RemovePackage, SetPackagePrivacy
+
+    blobs = FilesystemBlobStore(tmp_path / "blobs")
+    pub = CondaIndexPublisher(store, blobs)
+    registry: dict = {}
+
+    async def apply(step, changes):
+        await store.apply_event(AppliedEvent(f"e{step}", "test", "alice", 1), changes)
+        await pub.publish("alice", changes)
+
+    def privacy(package, public):
+        for key, f in list(registry.items()):
+            if f.package == package:
+                registry[key] = replace(f, public=public)
+        return SetPackagePrivacy("alice", package, public)
+
+    steps = list(_scripted_steps(synthetic_conda_file))
+    rnd = random.Random(2)
+    pool = [synthetic_conda_file(name, f"1.{v}", subdir=s, build=f"b{b}", ext=(".conda", ".tar.bz2")[b % 2], upload=100 + v * 10 + b)
+            for name in ("alpha", "beta-pkg") for v in range(3) for b in range(2) for s in ("linux-64", "noarch")]
+    for i in range(40):  # and then whatever comes
+        f = rnd.choice(pool)
+        roll = rnd.random()
+        if roll < 0.2:
+            steps.append((f"random {i}", ("remove", f)))
+        elif roll < 0.3:
+            steps.append((f"random {i}", ("privacy", f.package, rnd.random() < 0.5)))
+        else:
+            steps.append((f"random {i}", [replace(f, labels=tuple(rnd.sample(["main", "dev", "beta"], rnd.randint(1, 2))),
+                                                  public=rnd.random() < 0.8)]))
+    for step, (what, action) in enumerate(steps):
+        if isinstance(action, list):
+            changes = [UpsertFile(_indexed(f)) for f in action]
+            registry.update({(f.package, f.version, f.basename): f for f in action})
+        elif action[0] == "remove":
+            f = action[1]
+            changes = [RemoveFile("alice", f.package, f.version, f.basename)]
+            registry.pop((f.package, f.version, f.basename), None)
+        elif action[0] == "privacy":
+            changes = [privacy(action[1], action[2])]
+        else:
+            changes = [RemovePackage("alice", action[1])]
+            registry = {k: f for k, f in registry.items() if f.package != action[1]}
+        await apply(step, changes)
+        if step < 20 or step % 5 == 0 or step == len(steps) - 1:
+            await _assert_equals_rebuild(blobs, registry, tmp_path, f"{step}: {what}")
+
+
+class _CountingBlobs(FilesystemBlobStore):
+    """Remembers the keys written."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.written: list[str] = []
+
+    async def write_bytes(self, key, data):
+        self.written.append(key)
+        await super().write_bytes(key, data)
+
+    async def put_bytes(self, key, data):
+        self.written.append(key)
+        return await super().put_bytes(key, data)
+
+
+async def test_an_upload_rewrites_only_what_it_changed(tmp_path, store, synthetic_conda_file):
+    blobs = _CountingBlobs(tmp_path / "blobs")
+    pub = CondaIndexPublisher(store, blobs)
+    first = [synthetic_conda_file("numpy", "1.0"), synthetic_conda_file("tzdata", "1", subdir="noarch", labels=("main", "dev"))]
+    change = [UpsertFile(_indexed(f)) for f in first]
+    await store.apply_event(AppliedEvent("e1", "test", "alice", 1), change)
+    await pub.publish("alice", change)
+    blobs.written.clear()
+    change = [UpsertFile(_indexed(synthetic_conda_file("numpy", "2.0", upload=1)))]
+    await store.apply_event(AppliedEvent("e2", "test", "alice", 1), change)
+    await pub.publish("alice", change)
+    touched = {k.split("/label/", 1)[1].rsplit("/", 1)[0] for k in blobs.written if "/label/" in k}
+    assert touched == {"main/linux-64", "main/linux-64/shards", "main"}  # linux-64's documents, the new shard, channeldata
+    assert {k.split("/")[3] for k in blobs.written if "/label/" in k} == {"public", "private"}
+    # the same event again (a redelivery that reached the publisher) writes no document
+    blobs.written.clear()
+    await pub.publish("alice", change)
+    assert [k for k in blobs.written if "/label/" in k] == []
+
+
+async def test_a_restarted_publisher_publishes_a_removal_and_leaves_the_rest(tmp_path, store, synthetic_conda_file):
+    a, b = synthetic_conda_file("numpy", "1.0"), synthetic_conda_file("tzdata", "1", subdir="noarch")
+    change = [UpsertFile(_indexed(a)), UpsertFile(_indexed(b))]
+    await store.apply_event(AppliedEvent("e1", "test", "alice", 1), change)
+    await CondaIndexPublisher(store, FilesystemBlobStore(tmp_path / "blobs")).publish("alice", change)
+    # a new process: its first event removes a file it never held
+    blobs = _CountingBlobs(tmp_path / "blobs")
+    change = [RemoveFile("alice", a.package, a.version, a.basename)]
+    await store.apply_event(AppliedEvent("e2", "test", "alice", 1), change)
+    await CondaIndexPublisher(store, blobs).publish("alice", change)
+    linux = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "linux-64/repodata.json")))
+    assert linux["packages.conda"] == {}
+    assert not [k for k in blobs.written if "/noarch/" in k]  # unchanged: found published already
+
+
+class _FailingOnce(FilesystemBlobStore):
+    """Refuses the first write of a key containing `needle`."""
+
+    def __init__(self, root, needle):
+        super().__init__(root)
+        self.needle = needle
+
+    async def write_bytes(self, key, data):
+        if self.needle and self.needle in key:
+            self.needle = None
+            raise OSError("disk full")
+        await super().write_bytes(key, data)
+
+
+async def test_a_failed_write_is_retried_at_the_next_publish(tmp_path, store, synthetic_conda_file):
+    blobs = _FailingOnce(tmp_path / "blobs", None)
+    pub = CondaIndexPublisher(store, blobs)
+    a, a2, b = (synthetic_conda_file("numpy", "1.0"), synthetic_conda_file("numpy", "2.0", upload=1),
+                synthetic_conda_file("tzdata", "1", subdir="noarch"))
+
+    async def event(event_id, f):
+        change = [UpsertFile(_indexed(f))]
+        await store.apply_event(AppliedEvent(event_id, "test", "alice", 1), change)
+        await pub.publish("alice", change)
+
+    await event("e1", a)
+    blobs.needle = "/private/label/main/linux-64/current_repodata.json"
+    with pytest.raises(OSError):
+        await event("e2", a2)
+    await event("e3", b)  # touches another subdir; the one that failed is written too
+    current = json.loads(await blobs.read_bytes(layout.document_key("alice", "private", "main", "linux-64/current_repodata.json")))
+    assert set(current["packages.conda"]) == {a2.fn}
+    await _assert_equals_rebuild(blobs, {(f.package, f.version, f.basename): f for f in (a, a2, b)}, tmp_path, "after the retry")

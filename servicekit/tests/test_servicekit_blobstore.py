@@ -208,3 +208,30 @@ async def test_presigning_capability_is_declared(blob_store):
             await blob_store.presigned_get_url("some/key")
         with pytest.raises(NotImplementedError):
             await blob_store.presigned_post("some/key", max_size=10)
+
+
+async def test_change_tag_changes_with_every_write_or_is_never_claimed(blob_store):
+    assert blob_store.change_tag("tagged/doc") is None  # missing
+    await blob_store.put_bytes("tagged/doc", b"one")
+    first = blob_store.change_tag("tagged/doc")
+    if first is None:
+        # a store without cheap tags never claims one: readers fall back to a TTL
+        await blob_store.put_bytes("tagged/doc", b"two")
+        assert blob_store.change_tag("tagged/doc") is None
+        return
+    assert blob_store.change_tag("tagged/doc") == first  # stable while the blob is unchanged
+    await blob_store.put_bytes("tagged/doc", b"one")  # the same bytes again are still a new version
+    second = blob_store.change_tag("tagged/doc")
+    assert second is not None and second != first
+    await blob_store.delete("tagged/doc")
+    assert blob_store.change_tag("tagged/doc") is None
+
+
+async def test_write_bytes_stores_like_put_bytes(blob_store):
+    await blob_store.write_bytes("indexes/alice/doc.json", b"first")
+    assert await blob_store.read_bytes("indexes/alice/doc.json") == b"first"
+    await blob_store.write_bytes("indexes/alice/doc.json", b"")  # replaced whole, even by nothing
+    assert await blob_store.read_bytes("indexes/alice/doc.json") == b""
+    assert [k async for k in blob_store.list("indexes/")] == ["indexes/alice/doc.json"]
+    with pytest.raises(ValueError):
+        await blob_store.write_bytes("../escape", b"x")

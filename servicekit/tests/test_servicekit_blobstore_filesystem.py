@@ -119,3 +119,13 @@ async def test_memory_stays_flat_writing_a_large_stream(store):
     info = await store.put_stream("big/written", source())
     assert info.size == 256 * 1024 * 1024
     assert peak - base < 64 * 1024 * 1024, f"RSS grew by {(peak - base) >> 20} MiB"
+
+
+async def test_the_filesystem_store_has_change_tags(tmp_path):
+    # readers (the gateway's index caches) rely on it to serve a new index at once
+    from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
+
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    await store.put_bytes("indexes/x", b"1")
+    assert store.change_tag("indexes/x") is not None
+    assert store.change_tag("../escape") is None  # a bad key is no tag, not an error

@@ -141,7 +141,7 @@ class PypiFlows:
         # anaconda-client uploads in sorted order, the sdist last: wait for it
         page = wait_page(f"{self.pypi(topo)}/pia/simple/tiny-dep/", "tiny_dep-1.0.tar.gz", headers={"Accept": JSON_ACCEPT})
         doc = page.json()
-        assert page.headers["Content-Type"] == JSON_ACCEPT and page.headers["Vary"] == "Accept"
+        assert page.headers["Content-Type"] == JSON_ACCEPT and page.headers["Vary"] == "Accept, Accept-Encoding"
         assert page.headers["Cache-Control"].startswith("max-age=0, must-revalidate")
         assert doc["meta"]["api-version"] == "1.1" and doc["name"] == "tiny-dep" and doc["versions"] == ["1.0"]
         by_name = {f["filename"]: f for f in doc["files"]}

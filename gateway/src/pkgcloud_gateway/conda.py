@@ -10,6 +10,7 @@ streamed from the blob store or redirected to a presigned URL.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from dataclasses import dataclass
@@ -38,9 +39,15 @@ INDEX_FILES = {
 EMPTY_REPODATA = '{{"info":{{"subdir":"{}"}},"packages":{{}},"packages.conda":{{}},"removed":[],"repodata_version":1}}'
 INDEX_MAX_AGE = 60
 IMMUTABLE = "public, max-age=31536000, immutable"
-# How long a document's bytes and ETag are reused before the blob is read again: keeps
-# revalidations cheap without delaying a new upload noticeably.
+# With a store that has change tags (the filesystem), a cached document is revalidated by its
+# tag on every request, so a new index is served the moment index-svc renamed it into place;
+# it is still read again after _TAGGED_TTL_S, which bounds the one case a tag can miss (a
+# freed inode reused by a same-size write within one tick of the file timestamp clock).
+# Other stores: how long a document's bytes and ETag are reused before the blob is read
+# again, keeping revalidations cheap without delaying a new upload noticeably.
 _CACHE_TTL_S = 0.1
+_TAGGED_TTL_S = 1.0
+_TAG_RECHECK_S = 0.01
 _CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
 _PREFIX = "indexes/conda"
 
@@ -51,6 +58,8 @@ class _Doc:
     etag: str
     last_modified: float
     read_at: float
+    tag: str | None = None  # the blob's change tag when read
+    checked_at: float = 0.0  # when the tag was last compared
 
 
 _cache: dict[str, _Doc] = {}
@@ -128,21 +137,35 @@ async def _partial_doc(request: web.Request, owner: str, label: str, parts: list
 async def _load(blobs, key: str) -> _Doc | None:
     now = time.monotonic()
     doc = _cache.get(key)
-    if doc is not None and now - doc.read_at < _CACHE_TTL_S:
-        return doc
+    if doc is not None and now - doc.checked_at < _TAG_RECHECK_S and doc.tag is not None:
+        return doc  # a stat per request is a visible share of a 304: at most one per _TAG_RECHECK_S
+    tag = blobs.change_tag(key)  # taken before the read: a write in between means one more read, never a stale hit
+    if doc is not None:
+        doc.checked_at = now
+        fresh = doc.tag == tag and now - doc.read_at < _TAGGED_TTL_S if tag is not None else now - doc.read_at < _CACHE_TTL_S
+        if fresh:
+            return doc
     try:
         body = await blobs.read_bytes(key)
     except BlobNotFound:
         _cache.pop(key, None)
         return None
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = '"' + (await _sha256_hex(body))[:32] + '"'
     if doc is not None and doc.etag == etag:
-        doc.read_at = now
+        doc.read_at, doc.tag = now, tag
         return doc
     if len(_cache) > 4096:
         _cache.clear()
-    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), now)
+    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), now, tag, now)
     return doc
+
+
+async def _sha256_hex(body: bytes) -> str:
+    # a large repodata.json (tens of MB) would hold the event loop for tens of milliseconds;
+    # hashlib releases the GIL, so a worker thread keeps other requests moving
+    if len(body) > 1024 * 1024:
+        return await asyncio.to_thread(lambda: hashlib.sha256(body).hexdigest())
+    return hashlib.sha256(body).hexdigest()
 
 
 async def _index_doc(request: web.Request, key: str, content_type: str, private: bool, *, fallback: bytes | None = None,

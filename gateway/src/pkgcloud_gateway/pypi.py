@@ -13,6 +13,8 @@ redirected, and a byte-identical re-upload answers 200.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import hashlib
 import re
 import time
@@ -34,6 +36,8 @@ PAGE_PREFIX = "indexes/pypi"
 #: how long a page read from the blob store is reused (index updates are asynchronous anyway)
 PAGE_CACHE_TTL_S = 1.0
 PAGE_CACHE_ENTRIES = 4096
+#: how often a cached page's change tag is looked at (bounds how late a new page is served)
+TAG_RECHECK_S = 0.01
 CHUNK = 256 * 1024
 MAX_FIELDS_BYTES = 4 * 1024 * 1024
 
@@ -58,8 +62,24 @@ def normalize(name: str) -> str:
 # --- content negotiation ----------------------------------------------------------------
 
 
+# Clients send a handful of distinct Accept headers (pip's is always the same): parse each once.
+_negotiated: dict[str, tuple[str, str] | None] = {}
+
+
 def negotiate(accept: str, format_param: str = "") -> tuple[str, str] | None:
     """(page format, Content-Type) for an Accept header (PEP 691); None = 406."""
+    if not format_param:
+        try:
+            return _negotiated[accept]
+        except KeyError:
+            chosen = _negotiate(accept, "")
+            if len(_negotiated) < 1024:  # bounded: headers are client-chosen
+                _negotiated[accept] = chosen
+            return chosen
+    return _negotiate(accept, format_param)
+
+
+def _negotiate(accept: str, format_param: str) -> tuple[str, str] | None:
     if format_param:
         choice = _ACCEPTABLE.get(format_param.strip().lower())
         return (choice[0], choice[1]) if choice else None
@@ -94,30 +114,56 @@ def negotiate(accept: str, format_param: str = "") -> tuple[str, str] | None:
 # --- stored pages -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Page:
     etag: str
     body: bytes
-    until: float
+    tag: str | None  # the blob's change tag when read (None: the store has none)
+    gzip: bytes | None = None  # made on first demand, once per version of the page
+
+    @property
+    def gzip_etag(self) -> str:
+        # a representation of its own (RFC 9110 8.8.3): its own strong validator
+        return self.etag[:-1] + '-gz"'
 
 
 class PageCache:
-    """Recently read pages (bounded); a missing page is cached too, so 404 storms stay cheap."""
+    """Recently read pages (bounded); a missing page is cached too, so 404 storms stay cheap.
+
+    A page is read again after ttl_s; with a store that has change tags (the filesystem) it
+    is also revalidated by its tag on every request, so a new page is served as soon as
+    index-svc wrote it (the TTL then only bounds the one case a tag can miss: a freed inode
+    reused by a same-size write within one tick of the file timestamp clock). A missing
+    page has no tag: it is cached for ttl_s unless a page appears."""
 
     def __init__(self, ttl_s: float = PAGE_CACHE_TTL_S, entries: int = PAGE_CACHE_ENTRIES):
         self.ttl_s = ttl_s
         self.entries = entries
         self._pages: OrderedDict[str, _Page | None] = OrderedDict()
         self._until: dict[str, float] = {}
+        self._checked: dict[str, float] = {}  # when each page's change tag was last looked at
 
     async def get(self, blobs, key: str) -> _Page | None:
         now = time.monotonic()
         if key in self._pages and self._until[key] > now:
-            return self._pages[key]
+            cached = self._pages[key]
+            # a stat per request is a tenth of serving a page: at most one per TAG_RECHECK_S
+            if now - self._checked.get(key, 0.0) < TAG_RECHECK_S:
+                return cached
+            tag = blobs.change_tag(key)
+            self._checked[key] = now
+            if (tag is None) if cached is None else cached.tag == tag:
+                return cached
+        else:
+            tag = blobs.change_tag(key)
         try:
             blob = await blobs.read_bytes(key)
             etag, _, body = blob.partition(b"\n")
-            page: _Page | None = _Page(etag.decode("ascii"), body, now + self.ttl_s)
+            page: _Page | None = _Page(etag.decode("ascii"), body, tag)
+            old = self._pages.get(key)
+            if old is not None and old.etag == page.etag:
+                old.tag = tag  # the same version: keep its gzip
+                page = old
         except BlobNotFound:
             page = None
         if self.ttl_s > 0:
@@ -127,7 +173,30 @@ class PageCache:
             while len(self._pages) > self.entries:
                 old, _ = self._pages.popitem(last=False)
                 self._until.pop(old, None)
+                self._checked.pop(old, None)
         return page
+
+
+#: pages smaller than this go out as they are (gzip would save next to nothing)
+GZIP_MIN_BYTES = 512
+
+
+async def _gzipped(page: _Page) -> bytes:
+    if page.gzip is None:
+        # mtime=0: the same page always compresses to the same bytes
+        data = page.body
+        page.gzip = await asyncio.to_thread(gzip.compress, data, 6, mtime=0) if len(data) > 64 * 1024 else gzip.compress(data, 6, mtime=0)
+    return page.gzip
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Accept-Encoding names gzip with a non-zero q (pip sends "gzip, deflate")."""
+    for item in header.split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 PAGE_CACHE = web.AppKey("pypi_page_cache", PageCache)
@@ -165,9 +234,15 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
         what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
         raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
     cache = "max-age=0, must-revalidate" + (", private" if authenticated or view == "private" else "")
-    headers = {"ETag": page.etag, "Vary": "Accept", "Cache-Control": cache}
-    if page.etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    gz = len(page.body) >= GZIP_MIN_BYTES and _accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    etag = page.gzip_etag if gz else page.etag
+    headers = {"ETag": etag, "Vary": "Accept, Accept-Encoding", "Cache-Control": cache}
+    inm = request.headers.get("If-None-Match")
+    if inm and any(t.strip() in (page.etag, page.gzip_etag) for t in inm.split(",")):
         return web.Response(status=304, headers=headers)
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=await _gzipped(page), headers={**headers, "Content-Type": content_type})
     return web.Response(body=page.body, headers={**headers, "Content-Type": content_type})
 
 

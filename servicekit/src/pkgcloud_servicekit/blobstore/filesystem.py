@@ -73,6 +73,8 @@ class FilesystemBlobStore(BlobStore):
     def __init__(self, root: Path | str):
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        # key -> validated path, for change_tag (called per request: pathlib is slow)
+        self._stat_paths: dict[str, str] = {}
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*validate_key(key).split("/"))
@@ -104,15 +106,22 @@ class FilesystemBlobStore(BlobStore):
         return await asyncio.to_thread(self._put_bytes, key, self._path(key), data)
 
     def _put_bytes(self, key: str, dest: Path, data: bytes) -> BlobInfo:
+        info = BlobInfo(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest(), md5=hashlib.md5(data).hexdigest())
+        self._write_bytes(dest, data)
+        return info
+
+    async def write_bytes(self, key: str, data: bytes) -> None:
+        # Digests of a 20 MB repodata.json cost several times its write and fsync.
+        await asyncio.to_thread(self._write_bytes, self._path(key), data)
+
+    def _write_bytes(self, dest: Path, data: bytes) -> None:
         tmp = self._open_tmp(dest)
         try:
             tmp.write(data)
-            info = BlobInfo(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest(), md5=hashlib.md5(data).hexdigest())
             self._commit_tmp(tmp, dest)
         except BaseException:
             self._discard_tmp(tmp)
             raise
-        return info
 
     @staticmethod
     def _open_tmp(dest: Path):
@@ -179,6 +188,23 @@ class FilesystemBlobStore(BlobStore):
                 yield chunk
         finally:
             f.close()
+
+    def change_tag(self, key: str) -> str | None:
+        # every write renames a new file into place: a new inode, whatever the size and mtime
+        path = self._stat_paths.get(key)
+        if path is None:
+            try:
+                path = os.fspath(self._path(key))
+            except ValueError:
+                return None
+            if len(self._stat_paths) >= 8192:  # bounded: keys come from requests
+                self._stat_paths.clear()
+            self._stat_paths[key] = path
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}" if _is_regular(st) else None
 
     async def size(self, key: str) -> int:
         path = self._path(key)

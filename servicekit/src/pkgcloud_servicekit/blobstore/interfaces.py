@@ -59,6 +59,12 @@ class BlobStore(abc.ABC):
 
         return await self.put_stream(key, one())
 
+    async def write_bytes(self, key: str, data: bytes) -> None:
+        """Store the bytes under key atomically, like put_bytes, for a caller that needs no
+        digests of them (index documents, rewritten on every change): a store may skip
+        computing them."""
+        await self.put_bytes(key, data)
+
     @abc.abstractmethod
     def open(self, key: str, *, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
         """Stream the blob's bytes. Raises BlobNotFound (on first iteration at the latest)."""
@@ -88,6 +94,13 @@ class BlobStore(abc.ABC):
     @abc.abstractmethod
     def list(self, prefix: str) -> AsyncIterator[str]:
         """Every key starting with prefix."""
+
+    def change_tag(self, key: str) -> str | None:
+        """A cheap token, read without waiting, that changes whenever key's bytes are replaced;
+        None when the blob is missing or the backend has no such thing (a network store: a
+        round trip is not cheap). Lets a reader keep a blob in memory and revalidate it on
+        every request instead of on a timer."""
+        return None
 
     async def presigned_get_url(self, key: str, *, expires_s: int = 600, filename: str | None = None) -> str:
         raise NotImplementedError("this blob store cannot presign URLs")
