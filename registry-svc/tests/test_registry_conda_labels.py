@@ -55,12 +55,48 @@ async def test_copy_and_move(core, two):
         await core.labels.copy_files("alice", "walk", "1.0", "", "main", "main2")
     again = await core.labels.copy_files("alice", "walk", "1.0", "", "main", "main2", mode="replace")
     assert [c.file.basename for c in again] == ["noarch/walk-1.0-0.conda"]
-    with pytest.raises(Forbidden):
+    with pytest.raises(Invalid):  # other owners: owner_copy, below
         await core.labels.copy_files("alice", "walk", "1.0", "", "main", "x", to_owner="bob")
     await core.labels.add("alice", "old", package="walk", version="1.0")
     await core.labels.remove("alice", "main", package="walk", version="1.0")  # anaconda move = add + remove
     f = (await core.get_file("alice", "walk", "1.0", "noarch/walk-1.0-0.conda")).file
     assert f.labels == ("main2", "old")
+
+
+async def test_copy_to_another_owner(core, two):
+    from pkgcloud_servicekit.blobstore import content_key
+
+    from pkgcloud_registry.owner_copy import copy_to_owner
+
+    source = (await core.get_file("alice", "walk", "1.0", "noarch/walk-1.0-0.conda")).file
+    before = len(await _events(core))
+    copied = await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "stable", "bob")
+    assert [(c.file.owner, c.file.labels, c.file.sha256, c.file.blob_key) for c in copied] == [
+        ("bob", ("stable",), source.sha256, source.blob_key)]
+    assert (await core.get_package("bob", "walk")).package.public == (await core.get_package("alice", "walk")).package.public
+    ev = (await _events(core))[before:]
+    assert [e.type for e in ev] == ["file.committed"] and ev[0].owner == "bob" and list(ev[0].file_committed.file.labels) == ["stable"]
+    with pytest.raises(Conflict, match="--replace"):  # already there, in that label
+        await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "stable", "bob")
+    again = await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "beta", "bob", mode="update")
+    assert [c.file.labels for c in again] == [("stable", "beta")]  # identical bytes: a label more
+    with pytest.raises(NotFound):  # 2.0 is in alice's "test" label, not in main
+        await copy_to_owner(core, "alice", "walk", "2.0", "", "main", "stable", "bob")
+    with pytest.raises(Invalid):
+        await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "stable", "bob", mode="merge")
+    # the blob is shared: removing the source keeps bob's copy readable
+    await core.delete_file("alice", "walk", "1.0", "noarch/walk-1.0-0.conda")
+    assert await core.blobs.exists(content_key(source.sha256))
+    assert (await core.get_file("bob", "walk", "1.0", "noarch/walk-1.0-0.conda")).file.sha256 == source.sha256
+
+
+async def test_copy_to_another_owner_refuses_a_locked_label(core, two):
+    from pkgcloud_registry.owner_copy import copy_to_owner
+
+    await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "stable", "bob")
+    await core.labels.set_locked("bob", "stable", True)
+    with pytest.raises(Forbidden, match="locked"):
+        await copy_to_owner(core, "alice", "walk", "1.0", "", "main", "stable", "bob", mode="replace")
 
 
 @pytest.mark.parametrize("case", ["truncated", "no-inner", "traversal", "mismatch", "huge", "nonutf8", "subdir"])

@@ -176,6 +176,29 @@ class CondaChannelFlows:
         assert "walk-1.0-0.conda" in out or "Copied" in out, out
         assert wait_for(lambda: "walk-1.0-0.conda" in names_in(repodata(f"{main}/noarch/repodata.json")))
 
+    def test_copy_to_another_owner(self, topo, carol, tmp_path):
+        # carol owns the org "carolabs" (she created it): copy a release into its channel
+        r = requests.post(f"{topo.api_url}/organizations", json={"login": "carolabs"},
+                          headers={"Authorization": f"token {_token(carol)}"}, timeout=10)
+        assert r.status_code == 201, r.text
+        out = carol.output("copy", "carol/walk/1.0", "--to-owner", "carolabs", "--to-label", "stable")
+        assert "walk-1.0-0.conda" in out, out
+        org = f"{self.conda_url(topo)}/carolabs"
+        assert wait_for(lambda: "walk-1.0-0.conda" in names_in(repodata(f"{org}/label/stable/noarch/repodata.json")))
+        assert "walk-1.0-0.conda" not in names_in(repodata(f"{org}/noarch/repodata.json"))  # only in the label asked for
+        # the same bytes, served from the org's channel, and installable from there by a conda client
+        mine = requests.get(f"{self.conda_url(topo)}/carol/noarch/walk-1.0-0.conda", timeout=10)
+        theirs = requests.get(f"{org}/label/stable/noarch/walk-1.0-0.conda", timeout=10)
+        assert theirs.status_code == 200 and theirs.content == mine.content
+        assert rattler_install(f"{org}/label/stable", ["walk"], tmp_path / "copied") == ["walk=1.0"]
+        # again without --replace: a conflict the client reports; with it: accepted
+        proc = carol.run("copy", "carol/walk/1.0", "--to-owner", "carolabs", "--to-label", "stable")
+        assert proc.returncode != 0 and "conflict" in (proc.stdout + proc.stderr).lower()
+        carol.run("copy", "carol/walk/1.0", "--to-owner", "carolabs", "--to-label", "stable", "--replace", check=True)
+        # nobody copies into an account they may not write
+        proc = carol.run("copy", "carol/walk/1.0", "--to-owner", "dave")
+        assert proc.returncode != 0
+
     def test_remove_takes_files_out_of_every_index(self, topo, carol):
         main = f"{self.conda_url(topo)}/carol"
         carol.run("remove", "-f", "carol/walk", check=True)

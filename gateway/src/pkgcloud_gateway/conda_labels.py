@@ -98,10 +98,15 @@ async def copy_package(request: web.Request) -> web.Response:
     owner = await _owner(request)
     body = await _json_body(request)
     to_owner = _opt(body, "to_owner", str, "") or ""
-    if to_owner and to_owner != owner:
-        # copying into another account needs write access there: for now, being that account
-        policy.require_write_package(await principal_of(request), to_owner)
     m = request.match_info
+    if to_owner and to_owner != owner:
+        # the source's writers only (the client lists its labels first, which only they may
+        # see), and write access to the destination: that account, or (auth-svc knows) an
+        # owner of that org or a group with write on the package there
+        principal = await principal_of(request)
+        policy.require_scope(principal, policy.WRITE_SCOPE["api"])
+        permission = await policy.permission_on(request.config_dict[keys.CLIENTS].auth, principal, to_owner, m["package"])
+        policy.require_write_package(principal, to_owner, permission)
     mode = {"POST": "", "PUT": "replace", "PATCH": "update"}[request.method]
     resp = await call(_registry(request).CopyFiles(registry_pb2.CopyFilesRequest(
         owner=owner, package=m["package"], version=m["version"], basename=m["basename"],

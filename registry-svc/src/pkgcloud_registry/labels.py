@@ -123,11 +123,12 @@ class LabelManager:
         self, owner: str, package: str, version: str, basename: str, from_label: str, to_label: str, *, to_owner: str = "", mode: str = "",
     ) -> list[ChangedFile]:
         """anaconda copy within one owner: the release's files in from_label also get to_label.
-        Without mode, a file already in to_label is a conflict; replace/update accept it."""
+        Without mode, a file already in to_label is a conflict; replace/update accept it.
+        (Copies to another owner: owner_copy.)"""
         if mode not in COPY_MODES:
             raise Invalid(f"unknown copy mode {mode!r}")
         if to_owner and to_owner != owner:
-            raise Forbidden("copying packages to another owner is not supported yet")
+            raise Invalid("a copy to another owner goes through owner_copy.copy_to_owner")
         names.validate_label(from_label or "main")
         names.validate_label(to_label or "main")
         from_label, to_label = from_label or "main", to_label or "main"

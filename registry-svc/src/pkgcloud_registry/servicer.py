@@ -6,6 +6,7 @@ from pkgcloud_protos.v1 import common_pb2, registry_pb2, registry_pb2_grpc
 
 from .convert import file_record, package_message, release_message
 from .core import PackageDetail, RegistryCore, ReleaseDetail
+from .owner_copy import copy_to_owner
 from .store import StoredFile
 
 SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
@@ -129,6 +130,9 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
 
     async def CopyFiles(self, request, context):
         r = request
+        if r.to_owner and r.to_owner != r.owner:
+            return _changed(await copy_to_owner(self.core, r.owner, r.package, r.version, r.basename, r.from_label, r.to_label,
+                                                r.to_owner, r.mode))
         return _changed(await self.core.labels.copy_files(
             r.owner, r.package, r.version, r.basename, r.from_label, r.to_label, to_owner=r.to_owner, mode=r.mode,
         ))
