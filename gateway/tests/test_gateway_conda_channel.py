@@ -12,6 +12,7 @@ from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit.blobstore import content_key
 
 from pkgcloud_gateway import conda
+from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
 
 REPODATA = '{"info":{"subdir":"noarch"},"packages":{},"packages.conda":{"x-1-0.conda":{}},"removed":[],"repodata_version":1}'
 
@@ -176,7 +177,7 @@ async def test_a_new_index_is_served_at_once(client, blobs):
     first = await client.get("/conda/alice/noarch/repodata.json")
     newer = REPODATA.replace("x-1-0", "x-2-0")
     await publish(blobs, "alice", "public", "main", "noarch/repodata.json", newer.encode())
-    await asyncio.sleep(2 * conda._TAG_RECHECK_S)  # tags are looked at every 10 ms (the TTL is 100 ms)
+    await asyncio.sleep(2 * TAG_RECHECK_S)  # tags are looked at every 10 ms (the TTL is 100 ms)
     second = await client.get("/conda/alice/noarch/repodata.json")
     assert await first.text() == REPODATA and await second.text() == newer
     assert first.headers["ETag"] != second.headers["ETag"]

@@ -7,7 +7,8 @@ import asyncio
 import gzip
 import json
 
-from pkgcloud_gateway.pypi import JSON_TYPE, TAG_RECHECK_S
+from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
+from pkgcloud_gateway.pypi import JSON_TYPE
 
 PIP_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 PAGE = "/pypi/alice/simple/proj/"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
 
 from . import keys, policy
+from .blob_freshness import Validity
 from .clients import call
 from .credentials import principal_of
 from .downloads import send_blob
@@ -39,15 +40,11 @@ INDEX_FILES = {
 EMPTY_REPODATA = '{{"info":{{"subdir":"{}"}},"packages":{{}},"packages.conda":{{}},"removed":[],"repodata_version":1}}'
 INDEX_MAX_AGE = 60
 IMMUTABLE = "public, max-age=31536000, immutable"
-# With a store that has change tags (the filesystem), a cached document is revalidated by its
-# tag on every request, so a new index is served the moment index-svc renamed it into place;
-# it is still read again after _TAGGED_TTL_S, which bounds the one case a tag can miss (a
-# freed inode reused by a same-size write within one tick of the file timestamp clock).
-# Other stores: how long a document's bytes and ETag are reused before the blob is read
-# again, keeping revalidations cheap without delaying a new upload noticeably.
+# How long a document's bytes and ETag are reused before the blob is read again: keeps
+# revalidations cheap without delaying a new upload noticeably. With a store that has change
+# tags a rewritten document is noticed within 10 ms (blob_freshness), so the TTL is longer.
 _CACHE_TTL_S = 0.1
 _TAGGED_TTL_S = 1.0
-_TAG_RECHECK_S = 0.01
 _CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
 _PREFIX = "indexes/conda"
 
@@ -57,9 +54,7 @@ class _Doc:
     body: bytes
     etag: str
     last_modified: float
-    read_at: float
-    tag: str | None = None  # the blob's change tag when read
-    checked_at: float = 0.0  # when the tag was last compared
+    valid: Validity = field(default_factory=Validity)
 
 
 _cache: dict[str, _Doc] = {}
@@ -128,7 +123,7 @@ async def _partial_doc(request: web.Request, owner: str, label: str, parts: list
         raise errors.NotFound("Not found")
     body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback)
     request[_CACHE_CONTROL] = f"private, max-age={INDEX_MAX_AGE}"
-    doc = _Doc(body, etag, 0.0, 0.0)
+    doc = _Doc(body, etag, 0.0)
     if _not_modified(request, doc):
         return web.Response(status=304, headers={"ETag": etag})
     return web.Response(body=body, headers={"ETag": etag, "Content-Type": ctype})
@@ -137,14 +132,12 @@ async def _partial_doc(request: web.Request, owner: str, label: str, parts: list
 async def _load(blobs, key: str) -> _Doc | None:
     now = time.monotonic()
     doc = _cache.get(key)
-    if doc is not None and now - doc.checked_at < _TAG_RECHECK_S and doc.tag is not None:
-        return doc  # a stat per request is a visible share of a 304: at most one per _TAG_RECHECK_S
-    tag = blobs.change_tag(key)  # taken before the read: a write in between means one more read, never a stale hit
     if doc is not None:
-        doc.checked_at = now
-        fresh = doc.tag == tag and now - doc.read_at < _TAGGED_TTL_S if tag is not None else now - doc.read_at < _CACHE_TTL_S
+        fresh, tag = doc.valid.fresh(blobs, key, now, ttl_s=_TAGGED_TTL_S, untagged_ttl_s=_CACHE_TTL_S)
         if fresh:
             return doc
+    else:
+        tag = blobs.change_tag(key)
     try:
         body = await blobs.read_bytes(key)
     except BlobNotFound:
@@ -152,11 +145,11 @@ async def _load(blobs, key: str) -> _Doc | None:
         return None
     etag = '"' + (await _sha256_hex(body))[:32] + '"'
     if doc is not None and doc.etag == etag:
-        doc.read_at, doc.tag = now, tag
+        doc.valid = Validity.read(tag, now)
         return doc
     if len(_cache) > 4096:
         _cache.clear()
-    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), now, tag, now)
+    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), Validity.read(tag, now))
     return doc
 
 
@@ -174,7 +167,7 @@ async def _index_doc(request: web.Request, key: str, content_type: str, private:
     if doc is None:
         if fallback is None:
             raise errors.NotFound("Not found")
-        doc = _Doc(fallback, '"' + hashlib.sha256(fallback).hexdigest()[:32] + '"', 0.0, 0.0)
+        doc = _Doc(fallback, '"' + hashlib.sha256(fallback).hexdigest()[:32] + '"', 0.0)
     if not immutable:
         request[_CACHE_CONTROL] = f"{'private' if private else 'public'}, max-age={INDEX_MAX_AGE}"
     headers = {"ETag": doc.etag, "Content-Type": content_type}

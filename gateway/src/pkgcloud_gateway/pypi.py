@@ -27,6 +27,7 @@ from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
 
 from . import keys, policy
+from .blob_freshness import Validity
 from .clients import call
 from .credentials import principal_of
 from .downloads import send_blob
@@ -36,8 +37,6 @@ PAGE_PREFIX = "indexes/pypi"
 #: how long a page read from the blob store is reused (index updates are asynchronous anyway)
 PAGE_CACHE_TTL_S = 1.0
 PAGE_CACHE_ENTRIES = 4096
-#: how often a cached page's change tag is looked at (bounds how late a new page is served)
-TAG_RECHECK_S = 0.01
 CHUNK = 256 * 1024
 MAX_FIELDS_BYTES = 4 * 1024 * 1024
 
@@ -118,7 +117,6 @@ def _negotiate(accept: str, format_param: str) -> tuple[str, str] | None:
 class _Page:
     etag: str
     body: bytes
-    tag: str | None  # the blob's change tag when read (None: the store has none)
     gzip: bytes | None = None  # made on first demand, once per version of the page
 
     @property
@@ -130,50 +128,39 @@ class _Page:
 class PageCache:
     """Recently read pages (bounded); a missing page is cached too, so 404 storms stay cheap.
 
-    A page is read again after ttl_s; with a store that has change tags (the filesystem) it
-    is also revalidated by its tag on every request, so a new page is served as soon as
-    index-svc wrote it (the TTL then only bounds the one case a tag can miss: a freed inode
-    reused by a same-size write within one tick of the file timestamp clock). A missing
-    page has no tag: it is cached for ttl_s unless a page appears."""
+    A page is read again after ttl_s, or sooner when the store's change tag says it was
+    rewritten (blob_freshness)."""
 
     def __init__(self, ttl_s: float = PAGE_CACHE_TTL_S, entries: int = PAGE_CACHE_ENTRIES):
         self.ttl_s = ttl_s
         self.entries = entries
         self._pages: OrderedDict[str, _Page | None] = OrderedDict()
-        self._until: dict[str, float] = {}
-        self._checked: dict[str, float] = {}  # when each page's change tag was last looked at
+        self._valid: dict[str, Validity] = {}
 
     async def get(self, blobs, key: str) -> _Page | None:
         now = time.monotonic()
-        if key in self._pages and self._until[key] > now:
-            cached = self._pages[key]
-            # a stat per request is a tenth of serving a page: at most one per TAG_RECHECK_S
-            if now - self._checked.get(key, 0.0) < TAG_RECHECK_S:
-                return cached
-            tag = blobs.change_tag(key)
-            self._checked[key] = now
-            if (tag is None) if cached is None else cached.tag == tag:
-                return cached
+        if key in self._pages:
+            fresh, tag = self._valid[key].fresh(blobs, key, now, ttl_s=self.ttl_s, untagged_ttl_s=self.ttl_s)
+            if fresh:
+                return self._pages[key]
         else:
             tag = blobs.change_tag(key)
         try:
             blob = await blobs.read_bytes(key)
             etag, _, body = blob.partition(b"\n")
-            page: _Page | None = _Page(etag.decode("ascii"), body, tag)
+            page: _Page | None = _Page(etag.decode("ascii"), body)
             old = self._pages.get(key)
             if old is not None and old.etag == page.etag:
-                old.tag = tag  # the same version: keep its gzip
-                page = old
+                page = old  # the same version: keep its gzip
         except BlobNotFound:
             page = None
         if self.ttl_s > 0:
             self._pages[key] = page
-            self._until[key] = now + self.ttl_s
+            self._valid[key] = Validity.read(tag, now)
             self._pages.move_to_end(key)
             while len(self._pages) > self.entries:
-                old, _ = self._pages.popitem(last=False)
-                self._until.pop(old, None)
-                self._checked.pop(old, None)
+                old_key, _ = self._pages.popitem(last=False)
+                self._valid.pop(old_key, None)
         return page
 
 
