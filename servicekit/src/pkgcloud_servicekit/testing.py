@@ -48,3 +48,57 @@ async def store_on_backend(
         if client is not None:
             await client.drop_database(db_name)
             client.close()
+
+
+async def check_consumer_target_lifecycle(target: Any, tmp_path: Path, event: Any,
+                                          statuses: Callable[[Any], Any]) -> None:
+    """A consuming service's target (index, render) as `pkgcloud serve --target` starts it:
+    its SQLite store is created, a published event is applied and shown by its status RPC
+    (`statuses(channel)` -> the owner statuses), its metrics port counts it; stop closes
+    everything (the metrics port answers no more), and a restart on the same data dir finds
+    the event applied."""
+    import urllib.error
+    import urllib.request
+
+    import pytest
+
+    from .blobstore import make_blob_store
+    from .eventbus.inprocess import InProcessEventBus
+    from .grpc_plumbing import open_channel
+    from .settings import Settings
+    from .targets import Runtime
+
+    metrics_port = free_port()
+    settings = Settings(data_dir=tmp_path, grpc_listen="127.0.0.1:0", metrics_port=metrics_port)
+    bus = InProcessEventBus()
+    await bus.start()
+    component = await target.start(Runtime(settings=settings, mode="single", bus=bus, blobs=make_blob_store(settings)))
+    try:
+        assert settings.sqlite_path(target.name).exists()
+        await bus.publish(event)
+        async with open_channel(f"127.0.0.1:{component.grpc_port}") as channel:
+            owners = await statuses(channel)
+        assert [(o.owner, o.last_event_id, o.events_applied) for o in owners] == [(event.owner, event.id, 1)]
+        body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+        assert f'pkgcloud_{target.name}_events_total{{result="applied"}}' in body
+    finally:
+        await component.stop()
+        await bus.close()
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
+    bus = InProcessEventBus()
+    await bus.start()
+    component = await target.start(Runtime(settings=settings, mode="single", bus=bus, blobs=make_blob_store(settings)))
+    try:
+        assert await component.store.is_applied(event.id)
+    finally:
+        await component.stop()
+        await bus.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
