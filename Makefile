@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: run test install protos clients system-deps bench clean
+.PHONY: run test unit lint install protos clients system-deps bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,8 +32,17 @@ clients: $(UV)
 system-deps:
 	@sh tests/clients/system_deps.sh
 
-test: install clients system-deps
+# ruff with the rules chosen in pyproject.toml ([tool.ruff]); `make test` runs it first.
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint clients system-deps
 	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
+
+# The services' own unit tests (no real clients, no broker, no browser): the inner loop.
+UNIT_TESTS := servicekit/tests auth-svc/tests registry-svc/tests index-svc/tests render-svc/tests gateway/tests
+unit: install
+	$(VENV)/bin/python -m pytest -n 2 --dist loadscope -m "not rabbitmq and not split" $(UNIT_TESTS)
 
 protos: $(UV)
 	$(UV) run --frozen --all-packages --python $(PYTHON) python -m pkgcloud_servicekit.protogen

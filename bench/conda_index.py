@@ -32,7 +32,6 @@ import io
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -49,7 +48,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 from e2e_harness.topology import PKGCLOUD, START  # noqa: E402
-from pypi_simple import CONNECTIONS, Procs, free_port, wait_http, wrk  # noqa: E402
+from pypi_simple import Procs, free_port, wait_http, wrk  # noqa: E402
 
 OWNER = "bench"
 PASSWORD = "bench-password-1"

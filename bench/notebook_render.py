@@ -52,7 +52,7 @@ def notebook(large: bool, salt: str) -> bytes:
             new_output("execute_result", data={"text/html": f"<table><tr><td>{i}</td></tr></table>", "text/plain": str(i)}, execution_count=i),
         ]))
     if large:
-        for i in range(41):
+        for _ in range(41):
             cells.append(new_code_cell("plot()", outputs=[new_output("display_data", data={"image/png": base64.b64encode(png(180, 180)).decode(), "text/plain": "<Figure>"})]))
     return nbformat.writes(new_notebook(cells=cells)).encode()
 

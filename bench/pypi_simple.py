@@ -42,7 +42,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from e2e_harness.topology import START  # noqa: E402
+from e2e_harness.topology import START
 
 PEERS = {
     "pypiserver": ["pypiserver[cache]==2.4.2", "gunicorn==27.0.1"],
@@ -251,12 +251,12 @@ zipped = {p: gzip.compress(b, 6, mtime=0) for p, b in pages.items()}
 async def page(request):
     p = request.match_info["project"]
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        return web.Response(body=zipped[p], headers={"Content-Type": "%s", "Content-Encoding": "gzip", "ETag": '"x"'})
-    return web.Response(body=pages[p], headers={"Content-Type": "%s", "ETag": '"x"'})
+        return web.Response(body=zipped[p], headers={"Content-Type": "@ACCEPT@", "Content-Encoding": "gzip", "ETag": '"x"'})
+    return web.Response(body=pages[p], headers={"Content-Type": "@ACCEPT@", "ETag": '"x"'})
 app = web.Application()
 app.router.add_get("/simple/{project}/", page)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, reuse_port=True, print=None)
-""" % (JSON_ACCEPT, JSON_ACCEPT)
+""".replace("@ACCEPT@", JSON_ACCEPT)
 
 
 def start_bare_aiohttp(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
@@ -320,7 +320,7 @@ def main() -> int:
                 topo.stop()
     gw = results["pkgcloud gateway"]
     print(f"\nGET /simple/<project>/ with pip's headers, wrk -t2 -c{CONNECTIONS} -d{args.duration}s, one machine ({os.cpu_count()} cores)\n")
-    print(f"| server | 500-file page (req/s) | 5-file page (req/s) |")
+    print("| server | 500-file page (req/s) | 5-file page (req/s) |")
     print("|---|---:|---:|")
     for name, r in results.items():
         print(f"| {name} | {r['big-proj']:.0f} | {r['small-proj']:.0f} |")

@@ -23,8 +23,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from e2e_harness import conda_packages  # noqa: E402
-from e2e_harness.topology import START  # noqa: E402
+from e2e_harness import conda_packages
+from e2e_harness.topology import START
 
 PW = "bench-password-1"
 

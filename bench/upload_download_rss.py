@@ -21,8 +21,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from e2e_harness.anaconda_cli import AnacondaCLI  # noqa: E402
-from e2e_harness.topology import START  # noqa: E402
+from e2e_harness.anaconda_cli import AnacondaCLI
+from e2e_harness.topology import START
 
 TARGET_MB = 200
 

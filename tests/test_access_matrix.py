@@ -11,7 +11,6 @@ the policy unnoticed.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from pathlib import Path
 import pytest
 import requests
 from aiohttp import web
-
 from e2e_harness import conda_packages
 from e2e_harness.pypi_flows import _wheel_with
 

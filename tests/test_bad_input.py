@@ -1,7 +1,6 @@
 """Bad input through the gateway, against the all-in-one and the split topology."""
 
 import pytest
-
 from e2e_harness.bad_input_cases import BadInputCases
 
 

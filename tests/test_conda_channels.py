@@ -1,7 +1,6 @@
 """Conda channels with labels, served to py-rattler, against every topology."""
 
 import pytest
-
 from e2e_harness.conda_flows import CondaChannelFlows
 
 

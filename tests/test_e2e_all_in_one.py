@@ -14,7 +14,6 @@ class TestAllInOneRestart:
         import json
 
         import requests
-
         from e2e_harness.anaconda_cli import AnacondaCLI
         from e2e_harness.status import owner_status
         from e2e_harness.topology import start_all_in_one
@@ -48,7 +47,6 @@ class TestAllInOneRestart:
         import json
 
         import requests
-
         from e2e_harness.topology import start_all_in_one
 
         topo = start_all_in_one(tmp_path / "data")
@@ -75,7 +73,6 @@ class TestGatewayWorkerProcesses:
 
         import psutil
         import requests
-
         from e2e_harness.anaconda_cli import AnacondaCLI
         from e2e_harness.topology import start_all_in_one
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 import requests
 import yaml
-
 from e2e_harness.anaconda_cli import AnacondaCLI
 from e2e_harness.conda_flows import names_in, rattler_install, repodata, wait_for
 from e2e_harness.conda_packages import build

@@ -7,7 +7,6 @@ import signal
 import time
 
 import pytest
-
 from e2e_harness.anaconda_cli import AnacondaCLI
 from e2e_harness.status import owner_status, wait_applied
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from e2e_harness.anaconda_cli import AnacondaCLI
 
 PASSWORD = "fred-password-1"

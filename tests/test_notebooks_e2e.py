@@ -20,10 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-
 from e2e_harness.anaconda_cli import AnacondaCLI
 from e2e_harness.status import wait_applied
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 PASSWORD = "nora-password-1"
 # a 1x1 red PNG

@@ -11,7 +11,6 @@ Two checks per notebook, on render-svc's own output (no CSP to help it):
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

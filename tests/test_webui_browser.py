@@ -13,7 +13,6 @@ import time
 
 import pytest
 import requests
-
 from e2e_harness.anaconda_cli import AnacondaCLI
 from e2e_harness.webui import CHROMEDRIVER, CHROMIUM, NO_CHROMIUM, api_token, api_upload, chromium, screenshot
 
@@ -62,7 +61,7 @@ class TestWebUIAllInOne:
         def loaded(d) -> bool:
             # chromedriver can answer "inspector error" while the page is swapped: ask again
             try:
-                old.tag_name
+                _ = old.tag_name
                 return False
             except StaleElementReferenceException:
                 pass

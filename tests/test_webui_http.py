@@ -8,7 +8,6 @@ import re
 
 import pytest
 import requests
-
 from e2e_harness.webui import api_token, api_upload, form_token, web_login
 
 OWNER, OWNER_PW = "olga", "olga-password-1"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argon2
 import pytest
-
 from pkgcloud_auth.passwords import Passwords
 from pkgcloud_auth.store.mongo import MongoAuthStore
 from pkgcloud_auth.store.sqlite import SqliteAuthStore

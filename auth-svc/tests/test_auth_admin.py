@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from pkgcloud_auth.core import AuthCore
 from pkgcloud_auth.store.sqlite import SqliteAuthStore
 

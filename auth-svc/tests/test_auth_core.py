@@ -6,7 +6,6 @@ import hashlib
 
 import argon2
 import pytest
-
 from pkgcloud_auth.core import AuthCore
 from pkgcloud_auth.passwords import Passwords
 from pkgcloud_auth.tokens import ALPHABET

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pkgcloud_auth.core import AuthCore
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
 

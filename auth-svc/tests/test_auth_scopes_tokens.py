@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from pkgcloud_auth import tokens
 from pkgcloud_servicekit import scopes
 

@@ -6,7 +6,6 @@ import hashlib
 
 import grpc
 import pytest
-
 from pkgcloud_auth.core import AuthCore
 from pkgcloud_auth.servicer import AuthServiceServicer
 from pkgcloud_auth.store.sqlite import SqliteAuthStore

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from pkgcloud_auth.records import RevokeSelector, TokenRecord, UserRecord
 from pkgcloud_auth.store import AuthStore
 from pkgcloud_servicekit.errors import Conflict, NotFound

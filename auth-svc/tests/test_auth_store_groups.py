@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pkgcloud_auth.records import GroupRecord, UserRecord
 from pkgcloud_servicekit.errors import Conflict, NotFound
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pkgcloud_auth.target import TARGET
 from pkgcloud_protos.v1 import auth_pb2 as pb
 from pkgcloud_protos.v1.auth_pb2_grpc import AuthServiceStub

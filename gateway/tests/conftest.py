@@ -15,12 +15,9 @@ from pkgcloud_servicekit.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gateway_fakes import BASE_DOMAIN, FakeAuth, FakeRegistry  # noqa: E402
-
-from pkgcloud_gateway.app import init_app  # noqa: E402
-from pkgcloud_gateway.clients import PEERS, Clients  # noqa: E402
-
-
+from gateway_fakes import BASE_DOMAIN, FakeAuth, FakeRegistry
+from pkgcloud_gateway.app import init_app
+from pkgcloud_gateway.clients import PEERS, Clients
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ from pkgcloud_auth.core import AuthCore
 from pkgcloud_auth.passwords import Passwords
 from pkgcloud_auth.servicer import AuthServiceServicer
 from pkgcloud_auth.store.sqlite import SqliteAuthStore
+from pkgcloud_gateway.app import init_app
+from pkgcloud_gateway.clients import PEERS, Clients
 from pkgcloud_protos.v1 import auth_pb2_grpc, registry_pb2_grpc
 from pkgcloud_servicekit.eventbus.inprocess import InProcessEventBus
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
 from pkgcloud_servicekit.settings import Settings
-
-from pkgcloud_gateway.app import init_app
-from pkgcloud_gateway.clients import PEERS, Clients
 
 PW = "password-123"
 

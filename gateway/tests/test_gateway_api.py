@@ -6,10 +6,9 @@ import hashlib
 
 from aiohttp.test_utils import TestClient, TestServer
 from gateway_fakes import BASE_DOMAIN
-from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
-
 from pkgcloud_gateway.app import init_app
 from pkgcloud_gateway.clients import Clients
+from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
 
 PKG_BODY = {"public": True, "publish": False, "public_attrs": {"summary": "My summary", "package_types": ["file"],
                                                                "license": {"name": None, "url": None, "family": None}}}

@@ -8,11 +8,10 @@ import asyncio
 import hashlib
 
 import pytest
-from pkgcloud_protos.v1 import common_pb2, registry_pb2
-from pkgcloud_servicekit.blobstore import content_key
-
 from pkgcloud_gateway import conda
 from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
+from pkgcloud_protos.v1 import common_pb2, registry_pb2
+from pkgcloud_servicekit.blobstore import content_key
 
 REPODATA = '{"info":{"subdir":"noarch"},"packages":{},"packages.conda":{"x-1-0.conda":{}},"removed":[],"repodata_version":1}'
 

@@ -8,11 +8,10 @@ import hashlib
 import pytest
 from aiohttp.test_utils import make_mocked_request
 from gateway_fakes import basic
+from pkgcloud_gateway.credentials import PATH_TOKEN, Credential, CredentialResolver, extract_credential, token_hash
 from pkgcloud_protos.v1 import auth_pb2_grpc
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.grpc_plumbing import open_channel
-
-from pkgcloud_gateway.credentials import PATH_TOKEN, Credential, CredentialResolver, extract_credential, token_hash
 
 
 class _MatchInfo(dict):

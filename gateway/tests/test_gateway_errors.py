@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
-from aiohttp.test_utils import TestClient, TestServer
 from aiohttp import web
-
+from aiohttp.test_utils import TestClient, TestServer
 from pkgcloud_gateway.app import init_app
 from pkgcloud_gateway.clients import Clients
 

@@ -84,7 +84,6 @@ async def test_healthz_ok_when_every_peer_serves(client):
 
 async def test_healthz_names_the_peer_that_is_down(settings, blobs, backend):
     from aiohttp.test_utils import TestClient, TestServer
-
     from pkgcloud_gateway.app import init_app
     from pkgcloud_gateway.clients import Clients
 

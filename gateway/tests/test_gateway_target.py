@@ -6,14 +6,13 @@ from __future__ import annotations
 import socket
 
 import aiohttp
+from pkgcloud_gateway.credentials import token_hash
+from pkgcloud_gateway.target import TARGET
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit.eventbus.inprocess import InProcessEventBus
 from pkgcloud_servicekit.events import new_event
 from pkgcloud_servicekit.settings import Settings
 from pkgcloud_servicekit.targets import Runtime
-
-from pkgcloud_gateway.credentials import token_hash
-from pkgcloud_gateway.target import TARGET
 
 
 def _free_port() -> int:

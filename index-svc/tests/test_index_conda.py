@@ -13,7 +13,6 @@ import msgpack
 import pytest
 import zstandard
 from e2e_harness.conda_packages import build
-
 from pkgcloud_index.conda import layout
 from pkgcloud_index.conda.builder import ChannelIndexBuilder
 from pkgcloud_index.conda.publisher import CondaIndexPublisher
@@ -88,7 +87,7 @@ def test_documents_are_well_formed(channel):
     assert zstandard.ZstdDecompressor().decompress(docs["linux-64/repodata.json.zst"]) == repodata
     index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(docs["linux-64/repodata_shards.msgpack.zst"]))
     assert index["info"]["shards_base_url"] == "./shards/" and set(index["shards"]) == {"mylib", "myapp"}
-    for name, digest in index["shards"].items():
+    for _name, digest in index["shards"].items():
         shard = docs[f"linux-64/shards/{digest.hex()}.msgpack.zst"]
         assert hashlib.sha256(shard).digest() == digest  # content-addressed
     current = json.loads(docs["linux-64/current_repodata.json"])

@@ -3,6 +3,7 @@ redeliveries."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -19,7 +20,7 @@ def rec(owner, package, version, basename, *, labels=("main",), public=True, typ
     return common_pb2.FileRecord(
         owner=owner, package=package, version=version, basename=basename, type=type,
         subdir=basename.split("/")[0] if "/" in basename else "", labels=list(labels),
-        size=len(basename), sha256=f"{len(basename):064x}", attrs_json='{"name": "%s"}' % package,
+        size=len(basename), sha256=f"{len(basename):064x}", attrs_json=json.dumps({"name": package}),
         package_public=public,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from pkgcloud_index.core import IndexCore
 from pkgcloud_index.converters import IncomingEvent
+from pkgcloud_index.core import IndexCore
 from pkgcloud_index.pypi import PypiIndexPublisher, page_key, parse_stored_page
 from pkgcloud_index.store import IndexedFile, RemoveFile, SetPackagePrivacy, UpsertFile
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore

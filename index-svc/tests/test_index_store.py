@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pkgcloud_index.store import (
     AppliedEvent,
@@ -24,7 +26,7 @@ def a_file(owner="alice", package="numpy", version="1.0", basename="linux-64/num
         sha256="ab" * 32,
         size=1234,
         public=True,
-        attrs_json='{"name": "%s"}' % package,
+        attrs_json=json.dumps({"name": package}),
     )
     fields.update(kw)
     return IndexedFile(owner=owner, package=package, version=version, basename=basename, **fields)

@@ -9,7 +9,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_registry.core import RegistryCore
 from pkgcloud_registry.store import RegistryStore

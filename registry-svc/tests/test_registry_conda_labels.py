@@ -4,7 +4,6 @@ import json
 
 import pytest
 from e2e_harness.conda_packages import build, conda_without_pkg, index_json, tar_bz2
-
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 from pkgcloud_servicekit.events import decode
 
@@ -64,9 +63,8 @@ async def test_copy_and_move(core, two):
 
 
 async def test_copy_to_another_owner(core, two):
-    from pkgcloud_servicekit.blobstore import content_key
-
     from pkgcloud_registry.owner_copy import copy_to_owner
+    from pkgcloud_servicekit.blobstore import content_key
 
     source = (await core.get_file("alice", "walk", "1.0", "noarch/walk-1.0-0.conda")).file
     before = len(await _events(core))

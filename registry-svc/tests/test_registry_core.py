@@ -5,8 +5,6 @@ import hashlib
 import json
 
 import pytest
-
-from pkgcloud_registry.core import RegistryCore
 from pkgcloud_registry.outbox import OutboxRelay
 from pkgcloud_servicekit.blobstore import content_key
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound

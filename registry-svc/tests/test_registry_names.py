@@ -1,5 +1,4 @@
 import pytest
-
 from pkgcloud_registry import names
 from pkgcloud_servicekit.errors import Invalid
 

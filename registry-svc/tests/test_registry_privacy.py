@@ -2,7 +2,6 @@
 the core's announcements (package.privacy_changed through the outbox)."""
 
 import pytest
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_registry.store import PackageRecord
 from pkgcloud_servicekit.errors import Invalid, NotFound

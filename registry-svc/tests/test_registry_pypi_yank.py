@@ -6,13 +6,11 @@ import io
 import zipfile
 
 import pytest
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_registry.convert import file_record
 from pkgcloud_registry.store import PackageRecord, ReleaseRecord, StoredFile
 from pkgcloud_servicekit.errors import Invalid, NotFound
 from pkgcloud_servicekit.events import decode, new_event
-
 
 
 def wheel() -> bytes:

@@ -5,7 +5,6 @@ import json
 
 import grpc
 import pytest
-
 from pkgcloud_protos.v1 import common_pb2, registry_pb2, registry_pb2_grpc
 from pkgcloud_registry.core import RegistryCore
 from pkgcloud_registry.servicer import SERVICE_NAME, RegistryServicer

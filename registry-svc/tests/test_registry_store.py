@@ -1,7 +1,6 @@
 """The RegistryStore contract, run over every implementation (conftest's store fixture)."""
 
 import pytest
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_registry.convert import file_record
 from pkgcloud_registry.store import PackageRecord, ReleaseRecord, StagedUpload, StoredFile

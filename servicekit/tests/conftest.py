@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-
 from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
 from pkgcloud_servicekit.blobstore.minio_store import MinioBlobStore

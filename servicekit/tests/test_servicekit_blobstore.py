@@ -7,7 +7,6 @@ import hashlib
 import os
 
 import pytest
-
 from pkgcloud_servicekit.blobstore import BlobInfo, BlobNotFound, BlobStore, BlobTooLarge, content_key
 
 

@@ -8,7 +8,6 @@ import os
 
 import psutil
 import pytest
-
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge
 from pkgcloud_servicekit.blobstore.filesystem import TMP_PREFIX, FilesystemBlobStore
 

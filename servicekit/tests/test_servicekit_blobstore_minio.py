@@ -12,7 +12,6 @@ import os
 import boto3
 import pytest
 import requests
-
 from pkgcloud_servicekit.blobstore import BlobTooLarge, make_blob_store
 from pkgcloud_servicekit.blobstore.minio_store import MinioBlobStore
 from pkgcloud_servicekit.settings import Settings

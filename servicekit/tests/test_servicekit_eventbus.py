@@ -8,7 +8,6 @@ import asyncio
 from collections import Counter
 
 import pytest
-
 from pkgcloud_protos.v1 import common_pb2, events_pb2
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.eventbus.inprocess import topic_matches

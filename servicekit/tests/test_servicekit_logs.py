@@ -11,7 +11,6 @@ import threading
 import time
 
 import pytest
-
 from pkgcloud_servicekit import logs
 
 

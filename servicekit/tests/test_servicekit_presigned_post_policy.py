@@ -11,12 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from minio import Minio
 from minio.datatypes import PostPolicy
-
 from pkgcloud_servicekit.blobstore.minio_store import MinioBlobStore
 
 KEY = "alice/demo/1.0/noarch/demo-1.0-0.tar.bz2"
@@ -94,7 +93,7 @@ def check_post(form_data: list[tuple[str, str]], data: bytes, now: datetime) -> 
     for name in ("key", "x-amz-algorithm", "x-amz-credential", "x-amz-date"):
         if name not in covered:
             raise PolicyViolation(f"{name} not covered")
-    expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    expiration = datetime.strptime(policy["expiration"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     if expiration <= now:
         raise PolicyViolation("policy expired")
 
@@ -113,9 +112,9 @@ async def test_the_stage_form_passes_the_policy_check(store):
     assert [name for name, _ in post.fields] == [
         "key", "success_action_status", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "policy", "x-amz-signature",
     ]
-    check_post(post.fields, b"conda package bytes", datetime.now(timezone.utc))
-    check_post(post.fields, b"x", datetime.now(timezone.utc))
-    check_post(post.fields, b"x" * 1000, datetime.now(timezone.utc) + timedelta(minutes=59))
+    check_post(post.fields, b"conda package bytes", datetime.now(UTC))
+    check_post(post.fields, b"x", datetime.now(UTC))
+    check_post(post.fields, b"x" * 1000, datetime.now(UTC) + timedelta(minutes=59))
 
 
 async def test_the_signed_conditions_are_exactly_the_recipe(store):
@@ -140,22 +139,22 @@ async def test_the_signed_conditions_are_exactly_the_recipe(store):
 async def test_the_policy_expires(store):
     post = await store.presigned_post(KEY, max_size=MAX, expires_s=60)
     with pytest.raises(PolicyViolation, match="expired"):
-        check_post(post.fields, b"x", datetime.now(timezone.utc) + timedelta(minutes=2))
+        check_post(post.fields, b"x", datetime.now(UTC) + timedelta(minutes=2))
 
 
 async def test_an_empty_file_is_outside_the_range(store):
     post = await store.presigned_post(KEY, max_size=MAX)
     with pytest.raises(PolicyViolation, match="outside range"):
-        check_post(post.fields, b"", datetime.now(timezone.utc))
+        check_post(post.fields, b"", datetime.now(UTC))
     small = await store.presigned_post(KEY, max_size=10)
     with pytest.raises(PolicyViolation, match="outside range"):
-        check_post(small.fields, b"x" * 11, datetime.now(timezone.utc))
+        check_post(small.fields, b"x" * 11, datetime.now(UTC))
 
 
 def _form(drop: str | None = None) -> list[tuple[str, str]]:
     """A form built by hand, minus one condition: what a naive implementation produces."""
     client = Minio("minio.internal:9000", access_key="AK", secret_key="SK", secure=False, region="us-east-1")
-    p = PostPolicy("pkgs", datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1))
+    p = PostPolicy("pkgs", datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1))
     p.add_equals_condition("key", KEY)
     if drop != "success_action_status":
         p.add_equals_condition("success_action_status", "201")
@@ -169,11 +168,11 @@ def _form(drop: str | None = None) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("drop", ["Content-MD5", "Content-Length", "success_action_status"])
 def test_the_checker_catches_a_missing_condition(drop):
-    check_post(_form(), b"x", datetime.now(timezone.utc))  # the full recipe passes
+    check_post(_form(), b"x", datetime.now(UTC))  # the full recipe passes
     with pytest.raises(PolicyViolation, match=f"extra input field: {drop.lower()}"):
-        check_post(_form(drop), b"x", datetime.now(timezone.utc))
+        check_post(_form(drop), b"x", datetime.now(UTC))
 
 
 def test_the_checker_catches_a_duplicate_field():
     with pytest.raises(PolicyViolation, match="duplicate field"):
-        check_post([*_form(), ("content-md5", "abc")], b"x", datetime.now(timezone.utc))
+        check_post([*_form(), ("content-md5", "abc")], b"x", datetime.now(UTC))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
 V1 = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); INSERT INTO t (name) VALUES ('seed')"

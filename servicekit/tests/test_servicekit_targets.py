@@ -4,7 +4,6 @@ names are refused with a message naming them."""
 from __future__ import annotations
 
 import pytest
-
 from pkgcloud_servicekit.targets import Target, start_order
 
 

@@ -9,8 +9,6 @@ import hashlib
 import pytest
 import requests
 
-from .anaconda_cli import AnacondaCLI
-
 PASSWORD = "dave-password-1"
 
 

@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import scopes as scope_rules
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
 from pkgcloud_servicekit.eventbus import EventBus
-from pkgcloud_servicekit import scopes as scope_rules
 from pkgcloud_servicekit.events import new_event
 
 from . import accounts, tokens

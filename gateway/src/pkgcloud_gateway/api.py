@@ -165,7 +165,7 @@ async def server_check(request: web.Request) -> web.Response:
 # --- packages ------------------------------------------------------------------------
 
 async def list_packages(request: web.Request) -> web.Response:
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     owner = request.match_info["owner"]
     await _existing_user(request, owner)
     resp = await call(_registry(request).ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
@@ -176,7 +176,7 @@ async def list_packages(request: web.Request) -> web.Response:
 
 
 async def get_package(request: web.Request) -> web.Response:
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     package = await _not_found_as(_registry(request).GetPackage(_pkg(request)), "Package not found")
     await policy.require_readable(request, package.owner, package.name, package.public, "Package not found")
     return web.json_response(package_json(package, _api_base(request)))

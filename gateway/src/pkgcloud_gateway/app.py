@@ -11,7 +11,8 @@ from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.settings import Settings
 
-from . import api, conda, envs, keys, notebooks, policy, pypi, web as web_ui
+from . import api, conda, envs, keys, notebooks, policy, pypi
+from . import web as web_ui
 from .clients import Clients
 from .credentials import CredentialResolver
 from .errors import error_middleware

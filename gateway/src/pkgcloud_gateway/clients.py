@@ -24,13 +24,13 @@ class Clients:
     channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, addresses: Mapping[str, str]) -> "Clients":
+    def open(cls, addresses: Mapping[str, str]) -> Clients:
         """One channel per peer; `addresses` maps every name of PEERS to a gRPC address."""
         channels = {name: open_channel(addresses[name]) for name in PEERS}
         return cls.from_channels(channels)
 
     @classmethod
-    def from_channels(cls, channels: dict[str, grpc.aio.Channel]) -> "Clients":
+    def from_channels(cls, channels: dict[str, grpc.aio.Channel]) -> Clients:
         return cls(
             auth=auth_pb2_grpc.AuthServiceStub(channels["auth"]),
             registry=registry_pb2_grpc.RegistryServiceStub(channels["registry"]),

@@ -42,7 +42,7 @@ def newest_env_file(pkg: registry_pb2.Package):
 async def list_envs(request: web.Request) -> web.Response:
     owner = request.match_info["owner"]
     clients = request.config_dict[keys.CLIENTS]
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     try:
         await call(clients.auth.GetUser(auth_pb2.GetUserRequest(login=owner)))
     except (errors.NotFound, errors.Invalid):
@@ -88,7 +88,7 @@ async def list_envs(request: web.Request) -> web.Response:
 async def download_env(request: web.Request) -> web.StreamResponse:
     owner, name = request.match_info["owner"], request.match_info["package"]
     clients = request.config_dict[keys.CLIENTS]
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     try:
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=name)))
     except (errors.NotFound, errors.Invalid):

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from .credentials import CredentialResolver, Principal
 
 SETTINGS = web.AppKey("settings", Settings)
-CLIENTS: web.AppKey["Clients"] = web.AppKey("clients")
+CLIENTS: web.AppKey[Clients] = web.AppKey("clients")
 BLOBS = web.AppKey("blobs", BlobStore)
-RESOLVER: web.AppKey["CredentialResolver"] = web.AppKey("credential_resolver")
+RESOLVER: web.AppKey[CredentialResolver] = web.AppKey("credential_resolver")
 #: set on each protocol sub-app: "api", "conda", ... (metrics labels, URL building)
 PROTOCOL = web.AppKey("protocol", str)
 #: how the protocol sub-app was reached: "" when mounted on its own host, else "/api" etc.
@@ -23,6 +23,6 @@ MOUNT_PREFIX = web.AppKey("mount_prefix", str)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 #: memoised result of credential resolution (None = anonymous)
-PRINCIPAL: web.RequestKey["Principal | None"] = web.RequestKey("principal")
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
 #: set by a handler whose 401 should carry `WWW-Authenticate: Basic` (pip asks for credentials then)
 BASIC_CHALLENGE = web.RequestKey("basic_challenge", bool)

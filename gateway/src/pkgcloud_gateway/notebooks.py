@@ -141,7 +141,7 @@ async def _resolve(request: web.Request, owner: str, package: str, version: str)
     """(html key, public) of the notebook's page; NotFound for what the caller may not see, a
     failed render as the error the reader gets."""
     clients = request.config_dict[keys.CLIENTS]
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     try:
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=package)))
     except (errors.NotFound, errors.Invalid):

@@ -8,8 +8,8 @@ import re
 import time
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from pkgcloud_servicekit.logs import info_fields, new_request_id, request_id_var, service_var
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
 from . import keys
 

@@ -287,7 +287,7 @@ async def download(request: web.Request) -> web.StreamResponse:
     if metadata:
         basename = basename[: -len(".metadata")]
     request[keys.BASIC_CHALLENGE] = True
-    principal = await principal_of(request)
+    await principal_of(request)  # a bad credential is a 401 even here
     ref = common_pb2.FileRef(owner=owner, package=m["package"], version=m["version"], basename=basename)
     registry = request.config_dict[keys.CLIENTS].registry
     try:

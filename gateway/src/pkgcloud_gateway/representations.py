@@ -7,14 +7,14 @@ a package or release whose `files` / `distributions` look empty.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 
 
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
 
 
 def iso_or_none(ms: int) -> str | None:

@@ -32,7 +32,15 @@ from .envs import newest_env_file
 from .representations import iso
 from .routing import protocol_base_url
 from .web_session import (
-    CSRF_FIELD, check_csrf, csrf_token, end_session, finish, log_in, log_out, session_principal, start_session,
+    CSRF_FIELD,
+    check_csrf,
+    csrf_token,
+    end_session,
+    finish,
+    log_in,
+    log_out,
+    session_principal,
+    start_session,
 )
 
 log = logging.getLogger(__name__)

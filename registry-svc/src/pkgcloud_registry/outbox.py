@@ -8,10 +8,9 @@ import asyncio
 import contextlib
 import logging
 
-from prometheus_client import Counter, Gauge
-
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.events import decode
+from prometheus_client import Counter, Gauge
 
 from .store import RegistryStore
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pkgcloud_protos.v1 import events_pb2
-from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.event_consumer import IdempotentEventConsumer
+from pkgcloud_servicekit.eventbus import EventBus
 
 from .converters import incoming_event
 from .core import RenderCore

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
-from .metrics import RENDERS, RENDER_SECONDS
+from .metrics import RENDER_SECONDS, RENDERS
 from .pool import RenderPool, RenderTimeout
 from .renderer import RENDER_VERSION
 

@@ -57,7 +57,7 @@ class RenderPool:
         fut = loop.run_in_executor(pool, renderer.render_in_worker, raw)
         try:
             return await asyncio.wait_for(fut, time_limit_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("a notebook render overran %.1fs; restarting the render workers", time_limit_s)
             self._kill()
             raise RenderTimeout(f"rendering took longer than the limit of {time_limit_s:g}s") from None

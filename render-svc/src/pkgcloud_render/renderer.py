@@ -170,7 +170,7 @@ class NotebookRenderer:
             f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f'<meta name="referrer" content="no-referrer"><style>{STYLESHEET}</style></head>'
             f'<body><main class="notebook">{clean}</main></body></html>\n'
-        ).encode("utf-8")
+        ).encode()
         total = len(page) + sum(len(b) for b in images.values())
         if total > self.max_output_bytes:
             raise RenderFailed(f"the rendered notebook is {total} bytes, more than the limit of {self.max_output_bytes}", limit="size")

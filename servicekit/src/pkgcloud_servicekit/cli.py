@@ -8,7 +8,7 @@ import sys
 
 from .logs import setup_logging
 from .settings import Settings
-from .targets import SERVICES, Suite, discover_targets, run_forever
+from .targets import discover_targets, run_forever
 
 # Consumers start before the registry whose relay feeds them and stop after it, so no event
 # is published in-process while its consumers are already gone.

@@ -14,6 +14,7 @@ import aiosqlite
 
 from .sqlite_db import SqliteDatabase
 
+
 @dataclass(frozen=True)
 class AppliedEvent:
     """The ledger entry of one event."""

@@ -12,7 +12,7 @@ token holding a scope holds everything below it (`all` > `api` > `api:write` > `
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 # name -> description, in the order `anaconda auth -x` lists them.
 SCOPES: dict[str, str] = {
@@ -55,7 +55,7 @@ def unknown_scopes(scopes: Iterable[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def implied(scope: str) -> frozenset[str]:
     """The scope itself and every scope below it."""
     seen = {scope}

@@ -27,7 +27,7 @@ class SqliteDatabase:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
-    async def open(self) -> "SqliteDatabase":
+    async def open(self) -> SqliteDatabase:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()

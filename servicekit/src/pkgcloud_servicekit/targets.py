@@ -30,7 +30,7 @@ class Component(Protocol):
 @dataclass(frozen=True)
 class Target:
     name: str
-    start: Callable[["Runtime"], Awaitable[Component]]
+    start: Callable[[Runtime], Awaitable[Component]]
     depends: tuple[str, ...] = ()
     #: optional: adds `pkgcloud <command>` sub-commands (e.g. auth's `admin create-user`)
     add_commands: Callable[[argparse._SubParsersAction], None] | None = None

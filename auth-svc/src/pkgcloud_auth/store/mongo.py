@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pkgcloud_servicekit.errors import Conflict, NotFound
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
-
-from pkgcloud_servicekit.errors import Conflict, NotFound
 
 from ..records import GroupRecord, RevokeSelector, TokenRecord, UserRecord
 from .interfaces import AuthStore

@@ -229,7 +229,7 @@ class CondaIndexPublisher:
         channels = self._channels[owner]
         digests = await asyncio.gather(*(self._write_subdir(owner, view, label, subdir, docs, sweep=sweep) for subdir, docs in items))
         published = self._manifests[(owner, view)][label]
-        for (subdir, _), (digest, generation) in zip(items, digests):
+        for (subdir, _), (digest, generation) in zip(items, digests, strict=True):
             published[subdir] = digest
             index = channels.index(view, label, subdir)
             self._published[(owner, view, label, subdir)] = (index, generation)

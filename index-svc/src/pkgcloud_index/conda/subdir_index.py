@@ -184,7 +184,7 @@ class SubdirIndex:
         run_exports = b"".join((b'{"info":{"subdir":', dumps(subdir).encode(), b',"version":1},"packages":{',
                                 self._run_exports[TAR_BZ2].join(), b'},"packages.conda":{', self._run_exports[CONDA].join(), b"}}"))
         index = {"info": {"base_url": "", "shards_base_url": "./" + SHARDS_DIR, "subdir": subdir},
-                 "shards": dict(zip(self._shard_digests.keys(), self._shard_digests.values())), "version": 1}
+                 "shards": dict(zip(self._shard_digests.keys(), self._shard_digests.values(), strict=True)), "version": 1}
         return SubdirDocuments(subdir, repodata(self._repodata), repodata(self._current), run_exports, msgpack.packb(index),
                                {path: data for _, path, data in self._shards.values()})
 

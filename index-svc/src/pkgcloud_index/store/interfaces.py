@@ -12,7 +12,7 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pkgcloud_servicekit.event_ledger import AppliedEvent, OwnerStatus  # noqa: F401  (part of this contract)
+from pkgcloud_servicekit.event_ledger import AppliedEvent, OwnerStatus
 
 
 @dataclass(frozen=True)

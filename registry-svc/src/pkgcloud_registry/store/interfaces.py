@@ -61,7 +61,7 @@ class StoredFile:
     yanked: bool = False
     yanked_reason: str = ""
 
-    def with_(self, **changes: Any) -> "StoredFile":
+    def with_(self, **changes: Any) -> StoredFile:
         return replace(self, **changes)
 
 

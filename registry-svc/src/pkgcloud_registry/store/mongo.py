@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from .interfaces import (
     STAGE_COMMITTED,
@@ -230,7 +229,7 @@ class MongoRegistryStore(RegistryStore):
             raise ValueError("MongoRegistryStore.delete_release needs exactly one event per file")
         removed = []
         # One document per file: each file's tombstone and its event are one atomic write.
-        for d, f, ev in zip(docs, files, events):
+        for d, f, ev in zip(docs, files, events, strict=True):
             if await self._tombstone_file(d["_id"], ev):
                 removed.append(f)
         await self.releases.delete_one({"_id": rel["_id"]})

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode

@@ -8,9 +8,8 @@ lands, recorded in the same unit as the event that caused them.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 
-from pkgcloud_servicekit.event_ledger import AppliedEvent, OwnerStatus  # noqa: F401  (part of this contract)
+from pkgcloud_servicekit.event_ledger import AppliedEvent, OwnerStatus
 
 
 class RenderStore(abc.ABC):

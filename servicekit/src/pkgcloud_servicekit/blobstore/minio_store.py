@@ -19,7 +19,7 @@ import functools
 import hashlib
 import itertools
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -89,7 +89,7 @@ class MinioBlobStore(BlobStore):
         self._io_pool.shutdown(wait=False, cancel_futures=True)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "MinioBlobStore":
+    def from_settings(cls, settings: Settings) -> MinioBlobStore:
         return cls(
             settings.minio_endpoint,
             settings.minio_access_key,
@@ -211,7 +211,7 @@ class MinioBlobStore(BlobStore):
         if max_size < 1:
             raise ValueError("max_size must be at least 1 byte")
         await self._ready()  # the client POSTs straight to the bucket: it must exist
-        policy = PostPolicy(self.bucket, datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=expires_s))
+        policy = PostPolicy(self.bucket, datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=expires_s))
         # Fixed key (never ${filename}: servers disagree on what it expands to).
         policy.add_equals_condition("key", key)
         # eq, not starts-with: AWS only allows an exact match here, and 201 gives the XML body
@@ -273,11 +273,11 @@ class _ChunkReader:
 
     def _next_chunk(self) -> bytes | None:
         if self._aborted:
-            raise IOError("upload cancelled")
+            raise OSError("upload cancelled")
         try:
             return asyncio.run_coroutine_threadsafe(self._fetch(), self._loop).result()
         except (concurrent.futures.CancelledError, asyncio.CancelledError):
-            raise IOError("upload cancelled") from None
+            raise OSError("upload cancelled") from None
 
     def read(self, n: int = -1) -> bytes:
         while not self._eof and (n < 0 or len(self._buf) < n):

@@ -110,7 +110,7 @@ class InProcessEventBus(EventBus):
             try:
                 await consumer.next_handler()(copy)
                 return
-            except Exception as exc:  # noqa: BLE001 -- any handler failure means retry
+            except Exception as exc:
                 if attempt >= self.max_attempts:
                     self.dead_letters.append(DeadLetter(consumer.name, copy, repr(exc), attempt))
                     log.error(

@@ -28,7 +28,6 @@ import uuid
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
-
 from pkgcloud_protos.v1 import events_pb2
 
 from ..events import decode, encode
@@ -207,14 +206,14 @@ class _Subscription:
             return
         try:
             await self.queue.cancel(self.tag)
-        except Exception:  # noqa: BLE001 -- a closed channel has no consumers anyway
+        except Exception:
             log.debug("cancelling consumer %s failed", self.consumer, exc_info=True)
         self.tag = None
 
     async def drain(self, timeout: float = 10.0) -> None:
         try:
             await asyncio.wait_for(self._lock.acquire(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("consumer %s: a handler was still running at close", self.consumer)
             return
         self._lock.release()
@@ -227,7 +226,7 @@ class _Subscription:
                 return
             try:
                 await self._handle(message)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 # Most likely the channel went away mid-way: the unacked message will be
                 # redelivered after the reconnect.
                 log.warning("consumer %s: could not settle message %s", self.consumer, message.message_id, exc_info=True)
@@ -237,13 +236,13 @@ class _Subscription:
         attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
         try:
             event = decode(message.body)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             # Retrying cannot fix bytes that do not parse.
             await self._park(message, headers, attempt, f"undecodable: {exc!r}")
             return
         try:
             await self.handler(event)
-        except Exception as exc:  # noqa: BLE001 -- any handler failure means retry
+        except Exception as exc:
             if attempt >= self.bus.max_attempts:
                 log.error(
                     "event %s (%s) dead-lettered for consumer %s after %d attempts: %r",
@@ -287,5 +286,5 @@ class _Subscription:
 async def _settle(awaitable) -> None:
     try:
         await awaitable
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("settling a message failed", exc_info=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import aio_pika
 import aiormq
-
 from pkgcloud_protos.v1 import events_pb2
 
 from ..events import decode
