@@ -71,6 +71,18 @@ async def blob_store(request, tmp_path) -> BlobStore:
     await store.close()
 
 
+@pytest.fixture
+async def second_blob_store(blob_store, request) -> BlobStore:
+    """Another store object over the same place as blob_store, as another replica holds."""
+    if isinstance(blob_store, FilesystemBlobStore):
+        yield FilesystemBlobStore(blob_store.root)
+        return
+    assert isinstance(blob_store, MinioBlobStore)
+    other = MinioBlobStore(request.getfixturevalue("s3_endpoint"), S3_ACCESS_KEY, S3_SECRET_KEY, blob_store.bucket)
+    yield other
+    await other.close()
+
+
 # --- event buses -----------------------------------------------------------------------
 def _rabbitmq_reachable() -> bool:
     try:

@@ -234,3 +234,51 @@ async def test_write_bytes_stores_like_put_bytes(blob_store):
     assert [k async for k in blob_store.list("indexes/")] == ["indexes/alice/doc.json"]
     with pytest.raises(ValueError):
         await blob_store.write_bytes("../escape", b"x")
+
+
+# --- generations: a stale publisher never replaces a newer document (issue 12) ----------
+
+
+async def test_write_if_newer_keeps_the_newest_generation(blob_store):
+    assert await blob_store.write_if_newer("idx/repodata.json", b"gen 3", 3)
+    assert await blob_store.generation("idx/repodata.json") == 3
+    assert not await blob_store.write_if_newer("idx/repodata.json", b"gen 2", 2)
+    assert await blob_store.read_bytes("idx/repodata.json") == b"gen 3"
+    assert await blob_store.write_if_newer("idx/repodata.json", b"gen 3 again", 3)  # a retried publish
+    assert await blob_store.write_if_newer("idx/repodata.json", b"gen 9", 9)
+    assert (await blob_store.read_bytes("idx/repodata.json"), await blob_store.generation("idx/repodata.json")) == (b"gen 9", 9)
+
+
+async def test_a_blob_written_without_generation_is_older_than_any(blob_store):
+    await blob_store.write_bytes("plain", b"plain")
+    assert await blob_store.generation("plain") is None
+    assert await blob_store.write_if_newer("plain", b"gen 0", 0)
+    assert await blob_store.read_bytes("plain") == b"gen 0"
+    with pytest.raises(BlobNotFound):
+        await blob_store.generation("missing")
+
+
+async def test_two_publishers_racing_leave_the_newest_copy(blob_store, second_blob_store):
+    # Two publishers (two store objects over the same place, as two replicas have) write
+    # the same documents at interleaved generations, concurrently; b then replays its older
+    # copies, as a replica that lost an owner and still had writes in flight does. Whatever
+    # order the writes land in, every document ends at the highest generation, with its
+    # writer's bytes, and no write of b's stale copies goes through.
+    keys = [f"race/{i}/repodata.json" for i in range(8)]
+
+    async def publisher(store: BlobStore, name: str, generations) -> list[tuple[int, bool]]:
+        outcomes = []
+        for gen in generations:
+            done = await asyncio.gather(*(store.write_if_newer(k, f"{name} {gen}".encode(), gen) for k in keys))
+            outcomes.extend((gen, ok) for ok in done)
+        return outcomes
+
+    await asyncio.gather(publisher(blob_store, "a", range(0, 40, 2)), publisher(second_blob_store, "b", range(1, 41, 2)))
+    for k in keys:
+        assert (await blob_store.read_bytes(k), await blob_store.generation(k)) == (b"b 39", 39)
+    stale = await publisher(second_blob_store, "b", range(37, 0, -2))
+    assert not any(ok for _, ok in stale)
+    stale = await publisher(blob_store, "a", [38])
+    assert not any(ok for _, ok in stale)
+    for k in keys:
+        assert (await second_blob_store.read_bytes(k), await second_blob_store.generation(k)) == (b"b 39", 39)

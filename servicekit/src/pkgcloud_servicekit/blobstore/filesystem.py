@@ -9,6 +9,9 @@ runs in worker threads so the event loop never blocks on the disk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import fcntl
 import hashlib
 import os
 import shutil
@@ -22,6 +25,8 @@ from .interfaces import BlobInfo, BlobNotFound, BlobStore, BlobTooLarge
 # Temporary files live beside their destination; no key segment may start with this prefix
 # so a key can never name (or list) a half-written file.
 TMP_PREFIX = ".tmp-blob-"
+# The extended attribute holding the generation of a blob written by write_if_newer.
+GENERATION_XATTR = "user.pkgcloud.generation"
 
 
 def validate_key(key: str) -> str:
@@ -122,6 +127,39 @@ class FilesystemBlobStore(BlobStore):
         except BaseException:
             self._discard_tmp(tmp)
             raise
+
+    async def write_if_newer(self, key: str, data: bytes, generation: int) -> bool:
+        return await asyncio.to_thread(self._write_if_newer, self._path(key), data, generation)
+
+    def _write_if_newer(self, dest: Path, data: bytes, generation: int) -> bool:
+        # The generation is an extended attribute of the file itself, set before the rename:
+        # it arrives with the bytes it describes. The compare and the rename happen under an
+        # exclusive flock on the folder, which every conditional writer of that folder takes
+        # (other processes of this host too).
+        tmp = self._open_tmp(dest)
+        try:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+            os.setxattr(tmp.fileno(), GENERATION_XATTR, str(generation).encode())
+            with _folder_lock(dest.parent):
+                stored = _stored_generation(dest)
+                if stored is not None and stored > generation:
+                    self._discard_tmp(tmp)
+                    return False
+                tmp.close()
+                os.replace(tmp.name, dest)
+            _fsync_dir(dest.parent)
+            return True
+        except BaseException:
+            self._discard_tmp(tmp)
+            raise
+
+    async def generation(self, key: str) -> int | None:
+        path = self._path(key)
+        if not await asyncio.to_thread(os.path.isfile, path):
+            raise BlobNotFound(key)
+        return await asyncio.to_thread(_stored_generation, path)
 
     @staticmethod
     def _open_tmp(dest: Path):
@@ -237,6 +275,29 @@ class FilesystemBlobStore(BlobStore):
                     keys.append(key)
         keys.sort()
         return keys
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _stored_generation(path: Path) -> int | None:
+    try:
+        return int(os.getxattr(path, GENERATION_XATTR))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ENODATA, errno.ENOENT):
+            return None  # written without a generation
+        raise
+    except ValueError:
+        return None
 
 
 def _is_regular(st: os.stat_result) -> bool:

@@ -66,6 +66,22 @@ class BlobStore(abc.ABC):
         await self.put_bytes(key, data)
 
     @abc.abstractmethod
+    async def write_if_newer(self, key: str, data: bytes, generation: int) -> bool:
+        """Store the bytes under key atomically, like write_bytes, unless the blob stored
+        there carries a newer generation: then leave it and return False.
+
+        A compare-and-set against every other writer of the store (other processes too): of
+        two publishers racing on one document, the one with the older generation never
+        replaces the newer copy, whatever order their writes arrive in. Equal generations
+        overwrite (a retried publish). A blob written without a generation counts as older
+        than any."""
+
+    @abc.abstractmethod
+    async def generation(self, key: str) -> int | None:
+        """The generation key was written with by write_if_newer; None when it was written
+        without one; raises BlobNotFound."""
+
+    @abc.abstractmethod
     def open(self, key: str, *, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
         """Stream the blob's bytes. Raises BlobNotFound (on first iteration at the latest)."""
 

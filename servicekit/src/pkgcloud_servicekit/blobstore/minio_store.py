@@ -37,6 +37,9 @@ PART_SIZE = 8 * 1024 * 1024
 # One part in flight: memory stays at about one part per upload, and the SDK's parallel
 # mode leaks its worker threads when the source stream fails (as it does for max_size).
 PARALLEL_PARTS = 1
+# User metadata holding the generation of an object written by write_if_newer.
+GENERATION_HEADER = "x-amz-meta-pkgcloud-generation"
+_CAS_ATTEMPTS = 50
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
 
 
@@ -138,6 +141,48 @@ class MinioBlobStore(BlobStore):
             reader.abort()
             raise
         return BlobInfo(key=key, size=reader.size, sha256=reader.sha256.hexdigest(), md5=reader.md5.hexdigest())
+
+    async def write_if_newer(self, key: str, data: bytes, generation: int) -> bool:
+        validate_key(key)
+        await self._ready()
+        return await self._io(self._write_if_newer, key, data, generation)
+
+    def _write_if_newer(self, key: str, data: bytes, generation: int) -> bool:
+        # Optimistic compare-and-set: read the stored generation and ETag, then PUT on the
+        # condition that the object is still that one (If-Match), or still absent
+        # (If-None-Match: *). A writer that lost the race gets 412 and looks again.
+        for _ in range(_CAS_ATTEMPTS):
+            try:
+                stat = self.client.stat_object(self.bucket, key)
+            except S3Error as exc:
+                if exc.code not in _NOT_FOUND:
+                    raise
+                condition = {"If-None-Match": "*"}
+            else:
+                stored = _generation_of(stat.metadata)
+                if stored is not None and stored > generation:
+                    return False
+                condition = {"If-Match": f'"{stat.etag}"'}
+            headers = {**condition, GENERATION_HEADER: str(generation), "Content-Type": "application/octet-stream"}
+            try:
+                # The SDK's put_object would send If-Match as user metadata; its single-PUT
+                # helper sends headers as given.
+                self.client._put_object(self.bucket, key, data, headers)
+            except S3Error as exc:
+                if exc.code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    continue
+                raise
+            return True
+        raise RuntimeError(f"conditional write of {key!r} lost {_CAS_ATTEMPTS} races in a row")
+
+    async def generation(self, key: str) -> int | None:
+        validate_key(key)
+        await self._ready()
+        try:
+            stat = await self._io(self.client.stat_object, self.bucket, key)
+        except S3Error as exc:
+            _raise_not_found(exc, key)
+        return _generation_of(stat.metadata)
 
     async def copy(self, src: str, dst: str) -> None:
         validate_key(src)
@@ -299,6 +344,14 @@ class _ChunkReader:
             out = bytes(self._buf[:n])
             del self._buf[:n]
         return out
+
+
+def _generation_of(metadata: Any) -> int | None:
+    value = (metadata or {}).get(GENERATION_HEADER)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _raise_not_found(exc: S3Error, key: str) -> NoReturn:
