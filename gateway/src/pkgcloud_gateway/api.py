@@ -1,7 +1,8 @@
 """The anaconda.org API as anaconda-client 1.16.0 uses it (reference/anaconda-client-api.md).
 
-Handlers translate HTTP <-> protobuf and delegate: who the caller is comes from
-credentials.py, whether they may comes from policy.py, the data from auth-svc and
+Handlers translate HTTP <-> protobuf and delegate: who the caller is and whether they may
+is decided before the handler runs, by the rule each route is registered with (access.py);
+the data comes from auth-svc and
 registry-svc. Success statuses are exact (200 vs 201 matters to the client, §10.2).
 """
 
@@ -15,9 +16,9 @@ from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import api_accounts, keys, policy
+from . import access, api_accounts, keys
+from .access import grant
 from .clients import call
-from .credentials import Principal, principal_of
 from .downloads import send_blob
 from .representations import file_json, package_json, release_json
 from .routing import add_route, protocol_base_url, web_base_url
@@ -29,30 +30,30 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def create_app() -> web.Application:
     app = web.Application()
     r = app.router
-    add_route(r, "GET", "", server_check)
-    add_route(r, "GET", "/", server_check)
+    add_route(r, "GET", "", server_check, access.PROBE)
+    add_route(r, "GET", "/", server_check, access.PROBE)
     api_accounts.add_routes(r)  # accounts, tokens, organizations, groups
     from . import api_private  # private packages: authorized users, search (issue 5)
 
     api_private.add_routes(r)
-    add_route(r, "GET", "/packages/{owner}", list_packages)
+    add_route(r, "GET", "/packages/{owner}", list_packages, access.API_OWNER_READ)
     pkg = "/package/{owner}/{package}"
-    add_route(r, "GET", pkg, get_package)
-    add_route(r, "POST", pkg, create_package)
-    add_route(r, "PATCH", pkg, update_package)
-    add_route(r, "DELETE", pkg, delete_package)
+    add_route(r, "GET", pkg, get_package, access.API_PACKAGE_READ)
+    add_route(r, "POST", pkg, create_package, access.PACKAGE_WRITE)
+    add_route(r, "PATCH", pkg, update_package, access.PACKAGE_WRITE)
+    add_route(r, "DELETE", pkg, delete_package, access.PACKAGE_WRITE)
     rel = "/release/{owner}/{package}/{version}"
-    add_route(r, "GET", rel, get_release)
-    add_route(r, "POST", rel, create_release)
-    add_route(r, "PATCH", rel, update_release)
-    add_route(r, "DELETE", rel, delete_release)
+    add_route(r, "GET", rel, get_release, access.API_RELEASE_READ)
+    add_route(r, "POST", rel, create_release, access.PACKAGE_WRITE)
+    add_route(r, "PATCH", rel, update_release, access.PACKAGE_WRITE)
+    add_route(r, "DELETE", rel, delete_release, access.PACKAGE_WRITE)
     dist = "/{owner}/{package}/{version}/{basename:.+}"
-    add_route(r, "GET", "/dist" + dist, get_dist)
-    add_route(r, "DELETE", "/dist" + dist, delete_dist)
-    add_route(r, "POST", "/stage" + dist, stage)
-    add_route(r, "POST", "/commit" + dist, commit)
-    add_route(r, "GET", "/download" + dist, download)
-    add_route(r, "POST", "/upload-form", form_upload)
+    add_route(r, "GET", "/dist" + dist, get_dist, access.API_DIST_READ)
+    add_route(r, "DELETE", "/dist" + dist, delete_dist, access.PACKAGE_WRITE)
+    add_route(r, "POST", "/stage" + dist, stage, access.PACKAGE_WRITE)
+    add_route(r, "POST", "/commit" + dist, commit, access.PACKAGE_WRITE)
+    add_route(r, "GET", "/download" + dist, download, access.API_DOWNLOAD)
+    add_route(r, "POST", "/upload-form", form_upload, access.UPLOAD_KEY)
     from . import conda_labels  # conda labels (issue 3); imported here: it builds on this module
 
     conda_labels.add_routes(r)
@@ -130,27 +131,6 @@ async def _not_found_as(awaitable, message: str):
         raise errors.NotFound(message) from None
 
 
-async def _readable_package(request: web.Request, principal: Principal | None, owner: str, name: str, not_found: str) -> registry_pb2.Package | None:
-    """Raise NotFound(not_found) unless the caller may read owner/name (policy.read_access);
-    the package when looked up."""
-    if (await policy.read_access(request, owner)).everything:
-        return None  # an owner reads everything of theirs; existence is checked by the next call
-    package = await _not_found_as(_registry(request).GetPackage(registry_pb2.PackageRef(owner=owner, name=name)), not_found)
-    await policy.require_readable(request, owner, package.name, package.public, not_found)
-    return package
-
-
-async def _writer(request: web.Request) -> Principal:
-    principal = await principal_of(request)
-    owner = request.match_info["owner"]
-    # An org's owners and its groups with write on the package write too (auth-svc knows).
-    policy.require_scope(principal, policy.WRITE_SCOPE["api"])
-    permission = await policy.permission_on(_auth(request), principal, owner, request.match_info.get("package", ""))
-    policy.require_write_package(principal, owner, permission)
-    assert principal is not None
-    return principal
-
-
 async def _existing_user(request: web.Request, login: str) -> auth_pb2.User:
     return await _not_found_as(_auth(request).GetUser(auth_pb2.GetUserRequest(login=login)), "User not found")
 
@@ -165,25 +145,20 @@ async def server_check(request: web.Request) -> web.Response:
 # --- packages ------------------------------------------------------------------------
 
 async def list_packages(request: web.Request) -> web.Response:
-    await principal_of(request)  # a bad credential is a 401 even here
     owner = request.match_info["owner"]
     await _existing_user(request, owner)
     resp = await call(_registry(request).ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
     base = _api_base(request)
-    access = await policy.read_access(request, owner)
-    visible = [p for p in resp.packages if access.may_read(p.name, p.public)]
+    readable = grant(request).access
+    visible = [p for p in resp.packages if readable.may_read(p.name, p.public)]
     return web.json_response([package_json(p, base) for p in visible])
 
 
 async def get_package(request: web.Request) -> web.Response:
-    await principal_of(request)  # a bad credential is a 401 even here
-    package = await _not_found_as(_registry(request).GetPackage(_pkg(request)), "Package not found")
-    await policy.require_readable(request, package.owner, package.name, package.public, "Package not found")
-    return web.json_response(package_json(package, _api_base(request)))
+    return web.json_response(package_json(grant(request).package, _api_base(request)))
 
 
 async def create_package(request: web.Request) -> web.Response:
-    await _writer(request)
     body = await _json_body(request)
     attrs = _opt(body, "public_attrs", dict, {})
     summary = attrs.get("summary")
@@ -205,7 +180,6 @@ async def create_package(request: web.Request) -> web.Response:
 
 
 async def update_package(request: web.Request) -> web.Response:
-    await _writer(request)
     body = await _json_body(request)
     attrs = _opt(body, "public_attrs", dict, {})
     ref = _pkg(request)
@@ -221,7 +195,6 @@ async def update_package(request: web.Request) -> web.Response:
 
 
 async def delete_package(request: web.Request) -> web.Response:
-    await _writer(request)
     resp = await _not_found_as(_registry(request).DeletePackage(_pkg(request)), "Package not found")
     return web.json_response({"files_removed": resp.files_removed}, status=201)
 
@@ -229,15 +202,12 @@ async def delete_package(request: web.Request) -> web.Response:
 # --- releases ------------------------------------------------------------------------
 
 async def get_release(request: web.Request) -> web.Response:
-    principal = await principal_of(request)
     ref = _rel(request)
-    await _readable_package(request, principal, ref.owner, ref.package, "Release not found")
     release = await _not_found_as(_registry(request).GetRelease(ref), "Release not found")
     return web.json_response(release_json(release, _api_base(request)))
 
 
 async def create_release(request: web.Request) -> web.Response:
-    await _writer(request)
     body = await _json_body(request)
     release = await _not_found_as(
         _registry(request).CreateRelease(registry_pb2.CreateReleaseRequest(ref=_rel(request), attrs_json=json.dumps(body))),
@@ -247,7 +217,6 @@ async def create_release(request: web.Request) -> web.Response:
 
 
 async def update_release(request: web.Request) -> web.Response:
-    await _writer(request)
     body = await _json_body(request)
     attrs = _opt(body, "public_attrs", dict, {})
     release = await _not_found_as(
@@ -258,7 +227,6 @@ async def update_release(request: web.Request) -> web.Response:
 
 
 async def delete_release(request: web.Request) -> web.Response:
-    await _writer(request)
     resp = await _not_found_as(_registry(request).DeleteRelease(_rel(request)), "Release not found")
     return web.json_response({"files_removed": resp.files_removed}, status=201)
 
@@ -266,22 +234,18 @@ async def delete_release(request: web.Request) -> web.Response:
 # --- distributions and the staged upload ------------------------------------------------
 
 async def get_dist(request: web.Request) -> web.Response:
-    principal = await principal_of(request)
     ref = _file(request)
-    await _readable_package(request, principal, ref.owner, ref.package, "Distribution not found")
     record = await _not_found_as(_registry(request).GetFile(ref), "Distribution not found")
     return web.json_response(file_json(record, _api_base(request)))
 
 
 async def delete_dist(request: web.Request) -> web.Response:
-    await _writer(request)
     record = await _not_found_as(_registry(request).DeleteFile(_file(request)), "Distribution not found")
     return web.json_response(file_json(record, _api_base(request)))
 
 
 async def stage(request: web.Request) -> web.Response:
     """Step 1 of the upload (§5): the registry opens a staged upload and says where to POST."""
-    await _writer(request)
     body = await _json_body(request)
     sha256 = body.get("sha256")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
@@ -307,7 +271,6 @@ async def stage(request: web.Request) -> web.Response:
 
 async def commit(request: web.Request) -> web.Response:
     """Step 3 of the upload: the registry verifies the stored bytes and records the file."""
-    await _writer(request)
     body = await _json_body(request)
     dist_id = body.get("dist_id")
     if not isinstance(dist_id, str) or not dist_id:
@@ -319,9 +282,7 @@ async def commit(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    principal = await principal_of(request)
     ref = _file(request)
-    await _readable_package(request, principal, ref.owner, ref.package, "File not found")
     dl = await _not_found_as(_registry(request).GetDownload(ref), "File not found")
     return await send_blob(
         request, request.config_dict[keys.BLOBS],

@@ -11,10 +11,12 @@ from __future__ import annotations
 from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors
+from pkgcloud_servicekit.permissions import Permission
 
-from . import api, keys, policy
+from . import access, api, keys, policy
+from .access import grant
 from .clients import call
-from .credentials import Credential, Principal, extract_credential, principal_of, require_principal, token_hash
+from .credentials import Credential, Principal, extract_credential, token_hash
 from .representations import iso_or_none, token_json, user_json
 from .routing import add_route
 
@@ -28,34 +30,35 @@ GROUP_NOT_FOUND = "Group not found"
 
 
 def add_routes(r: web.UrlDispatcher) -> None:
-    add_route(r, "GET", "/authentication-type", authentication_type)
-    add_route(r, "POST", "/authentications", create_authentication)
-    add_route(r, "GET", "/authentications", list_authentications)
-    add_route(r, "DELETE", "/authentications", delete_current_authentication)
-    add_route(r, "DELETE", "/authentications/name/{name}", delete_authentication_by_name)
-    add_route(r, "DELETE", "/authentications/org/{org}/name/{name}", delete_org_authentication_by_name)
-    add_route(r, "GET", "/authentication", current_authentication)
-    add_route(r, "GET", "/scopes", scopes)
-    add_route(r, "GET", "/user", current_user)
-    add_route(r, "POST", "/user", sign_up)
-    add_route(r, "POST", "/user/password", change_password)
+    add_route(r, "GET", "/authentication-type", authentication_type, access.PROBE)
+    add_route(r, "POST", "/authentications", create_authentication, access.TOKEN_CREATE)
+    add_route(r, "GET", "/authentications", list_authentications, access.OWN_ACCOUNT_READ)
+    add_route(r, "DELETE", "/authentications", delete_current_authentication, access.OWN_TOKEN_REVOKE)
+    add_route(r, "DELETE", "/authentications/name/{name}", delete_authentication_by_name, access.OWN_ACCOUNT_WRITE)
+    add_route(r, "DELETE", "/authentications/org/{org}/name/{name}", delete_org_authentication_by_name, access.ORG_TOKENS)
+    add_route(r, "GET", "/authentication", current_authentication, access.OWN_CREDENTIAL)
+    add_route(r, "GET", "/scopes", scopes, access.PROBE)
+    add_route(r, "GET", "/user", current_user, access.OWN_ACCOUNT_READ)
+    add_route(r, "POST", "/user", sign_up, access.SIGN_UP)
+    # the old password is required too, so a stolen token cannot take the account
+    add_route(r, "POST", "/user/password", change_password, access.OWN_ACCOUNT_WRITE)
     # before /user/{login}: "orgs" is a reserved login, this is the caller's org list
-    add_route(r, "GET", "/user/orgs", current_user_orgs)
-    add_route(r, "GET", "/user/{login}", get_user)
-    add_route(r, "GET", "/users/{login}/orgs", user_orgs)
-    add_route(r, "POST", "/organizations", create_organization)
-    add_route(r, "GET", "/groups", my_groups)
-    add_route(r, "GET", "/groups/{org}", list_groups)
+    add_route(r, "GET", "/user/orgs", current_user_orgs, access.OWN_ACCOUNT_READ)
+    add_route(r, "GET", "/user/{login}", get_user, access.PUBLIC)
+    add_route(r, "GET", "/users/{login}/orgs", user_orgs, access.PUBLIC)
+    add_route(r, "POST", "/organizations", create_organization, access.OWN_ACCOUNT_WRITE)
+    add_route(r, "GET", "/groups", my_groups, access.OWN_ACCOUNT_READ)
+    add_route(r, "GET", "/groups/{org}", list_groups, access.GROUPS_READ)
     grp = "/group/{org}/{group}"
-    add_route(r, "GET", grp, get_group)
-    add_route(r, "POST", grp, put_group)
-    add_route(r, "GET", grp + "/members", group_members)
-    add_route(r, "GET", grp + "/members/{login}", is_group_member)
-    add_route(r, "PUT", grp + "/members/{login}", add_group_member)
-    add_route(r, "DELETE", grp + "/members/{login}", remove_group_member)
-    add_route(r, "GET", grp + "/packages", group_packages)
-    add_route(r, "PUT", grp + "/packages/{package}", add_group_package)
-    add_route(r, "DELETE", grp + "/packages/{package}", remove_group_package)
+    add_route(r, "GET", grp, get_group, access.GROUPS_READ)
+    add_route(r, "POST", grp, put_group, access.GROUPS_WRITE)
+    add_route(r, "GET", grp + "/members", group_members, access.GROUPS_READ)
+    add_route(r, "GET", grp + "/members/{login}", is_group_member, access.GROUPS_READ)
+    add_route(r, "PUT", grp + "/members/{login}", add_group_member, access.GROUPS_WRITE)
+    add_route(r, "DELETE", grp + "/members/{login}", remove_group_member, access.GROUPS_WRITE)
+    add_route(r, "GET", grp + "/packages", group_packages, access.GROUPS_READ)
+    add_route(r, "PUT", grp + "/packages/{package}", add_group_package, access.GROUPS_WRITE)
+    add_route(r, "DELETE", grp + "/packages/{package}", remove_group_package, access.GROUPS_WRITE)
 
 
 def _auth(request: web.Request):
@@ -77,19 +80,11 @@ async def authentication_type(request: web.Request) -> web.Response:
 async def create_authentication(request: web.Request) -> web.Response:
     """Login and `anaconda auth --create`: Basic login:password -> a new token (always new;
     fail-if-exists is ignored, §10.8). `"user": ORG` makes a token of an org its admin runs."""
-    scheme = request.headers.get("Authorization", "").strip().partition(" ")[0].lower()
-    if scheme == "bearer":
-        # anaconda-client falls back to the password flow on exactly this answer (§4.1)
-        raise errors.Unauthenticated("Bearer token authentication is not enabled")
-    cred = extract_credential(request)
-    if cred is None or cred.kind != "password":
-        raise errors.Unauthenticated("log in with your username and password (HTTP Basic authentication)")
-    principal = await request.config_dict[keys.RESOLVER].resolve(cred, _remote(request))
-    request[keys.PRINCIPAL] = principal
+    allowed = grant(request)  # a login and password (TOKEN_CREATE)
     body = await api._json_body(request)
-    account = (api._opt(body, "user", str) or principal.login).strip().lower()
-    permission = await policy.permission_on(_auth(request), principal, account)
-    policy.require_manage_tokens(principal, account, permission)
+    account = (api._opt(body, "user", str) or allowed.login).strip().lower()
+    if account != allowed.login:
+        await allowed.require_admin(account)  # an org's token: by one of its admins
     max_age = api._opt(body, "max-age", int, 0)
     if max_age < 0:
         raise errors.Invalid("'max-age' must not be negative")
@@ -116,16 +111,12 @@ def _token_credential(request: web.Request) -> Credential:
 async def delete_current_authentication(request: web.Request) -> web.Response:
     """Logout: revoke the token the request carries; 201 (§4.2)."""
     cred = _token_credential(request)
-    principal = await require_principal(request)
-    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=principal.login, token=cred.secret)))
+    resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=grant(request).login, token=cred.secret)))
     request.config_dict[keys.RESOLVER].invalidate(token_hash(cred.secret))
     return web.json_response({"revoked": resp.revoked}, status=201)
 
 
 async def _revoke_by_name(request: web.Request, account: str) -> web.Response:
-    principal = await require_principal(request)
-    permission = await policy.permission_on(_auth(request), principal, account)
-    policy.require_manage_tokens(principal, account, permission)
     name = request.match_info["name"]
     resp = await call(_auth(request).RevokeToken(auth_pb2.RevokeTokenRequest(login=account, name=name)))
     if resp.revoked == 0:
@@ -135,17 +126,17 @@ async def _revoke_by_name(request: web.Request, account: str) -> web.Response:
 
 async def delete_authentication_by_name(request: web.Request) -> web.Response:
     """`anaconda auth --remove NAME`: every live token of that name; 201."""
-    principal = await require_principal(request)
-    return await _revoke_by_name(request, principal.login)
+    return await _revoke_by_name(request, grant(request).login)
 
 
 async def delete_org_authentication_by_name(request: web.Request) -> web.Response:
     """`anaconda auth --remove NAME -o ORG`: an org's token, by one of its admins; 201."""
-    return await _revoke_by_name(request, request.match_info["org"].lower())
+    return await _revoke_by_name(request, grant(request).owner.lower())
 
 
 async def current_authentication(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
+    principal = grant(request).principal
+    assert principal is not None
     return web.json_response({
         "id": principal.token_id or None,
         "application": principal.token_name or None,
@@ -156,8 +147,7 @@ async def current_authentication(request: web.Request) -> web.Response:
 
 
 async def list_authentications(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    resp = await call(_auth(request).ListTokens(auth_pb2.ListTokensRequest(login=principal.login)))
+    resp = await call(_auth(request).ListTokens(auth_pb2.ListTokensRequest(login=grant(request).login)))
     return web.json_response([token_json(t) for t in resp.tokens])
 
 
@@ -170,13 +160,11 @@ async def scopes(request: web.Request) -> web.Response:
 # --- accounts -------------------------------------------------------------------------
 
 async def current_user(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    user = await api._existing_user(request, principal.login)
+    user = await api._existing_user(request, grant(request).login)
     return web.json_response(user_json(user, include_email=True))
 
 
 async def get_user(request: web.Request) -> web.Response:
-    await principal_of(request)
     user = await api._existing_user(request, request.match_info["login"])
     return web.json_response(user_json(user))
 
@@ -195,7 +183,8 @@ async def sign_up(request: web.Request) -> web.Response:
 async def change_password(request: web.Request) -> web.Response:
     """POST /user/password {"old_password", "new_password"}: the caller's own password; the
     old one is required even with a token, so a stolen token cannot take the account."""
-    principal = await require_principal(request)
+    principal = grant(request).principal
+    assert principal is not None
     if principal.user_type != "user":
         raise errors.Invalid("an organization has no password")
     body = await api._json_body(request)
@@ -221,7 +210,6 @@ async def _orgs_of(request: web.Request, login: str) -> web.Response:
 
 
 async def user_orgs(request: web.Request) -> web.Response:
-    await principal_of(request)
     user = await api._existing_user(request, request.match_info["login"])
     if user.user_type != "user":
         return web.json_response([])
@@ -229,14 +217,14 @@ async def user_orgs(request: web.Request) -> web.Response:
 
 
 async def current_user_orgs(request: web.Request) -> web.Response:
-    principal = await require_principal(request)
-    return await _orgs_of(request, principal.login)
+    return await _orgs_of(request, grant(request).login)
 
 
 async def create_organization(request: web.Request) -> web.Response:
     """POST /organizations {"login", "name"?, "description"?, "email"?}: 201 with the org;
     the caller becomes a member of its owners group."""
-    principal = await require_principal(request)
+    principal = grant(request).principal
+    assert principal is not None
     if principal.user_type != "user":
         raise errors.Forbidden("an organization cannot create organizations")
     body = await api._json_body(request)
@@ -278,25 +266,13 @@ def _group_ref(request: web.Request) -> auth_pb2.GroupRef:
     return auth_pb2.GroupRef(org=m["org"].lower(), name=m["group"].lower())
 
 
-async def _org_permission(request: web.Request, *, admin: bool) -> Principal | None:
-    """The caller, after policy allowed them to see (admin=False) or change the org's groups."""
-    org = request.match_info["org"].lower()
-    principal = await (require_principal(request) if admin else principal_of(request))
-    permission = await policy.permission_on(_auth(request), principal, org)
-    if admin:
-        policy.require_org_admin(principal, org, permission, GROUP_NOT_FOUND)
-    else:
-        policy.require_org_member(principal, permission, GROUP_NOT_FOUND)
-    return principal
-
-
 async def _group(request: web.Request) -> auth_pb2.Group:
     return await api._not_found_as(_auth(request).GetGroup(_group_ref(request)), GROUP_NOT_FOUND)
 
 
 async def my_groups(request: web.Request) -> web.Response:
     """GET /groups: the caller's groups across their orgs."""
-    principal = await require_principal(request)
+    principal = grant(request).principal
     orgs = await call(_auth(request).ListOrganizations(auth_pb2.ListOrganizationsRequest(login=principal.login)))
     groups = []
     for org in orgs.orgs:
@@ -308,22 +284,19 @@ async def my_groups(request: web.Request) -> web.Response:
 
 async def list_groups(request: web.Request) -> web.Response:
     """`anaconda groups show ORG`: every group of the org, for its members."""
-    principal = await _org_permission(request, admin=False)
-    org = request.match_info["org"].lower()
+    org = grant(request).owner
     resp = await api._not_found_as(_auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=org)), GROUP_NOT_FOUND)
-    admin = await _is_org_admin(request, principal, org)
+    admin = grant(request).permission is Permission.ADMIN
     return web.json_response({"groups": [_group_json(g, show_packages=admin) for g in resp.groups]})
 
 
 async def get_group(request: web.Request) -> web.Response:
-    principal = await _org_permission(request, admin=False)
-    admin = await _is_org_admin(request, principal, request.match_info["org"].lower())
+    admin = grant(request).permission is Permission.ADMIN
     return web.json_response(_group_json(await _group(request), show_packages=admin))
 
 
 async def put_group(request: web.Request) -> web.Response:
     """`anaconda groups add ORG/GROUP --perms P`: create it, or change its permission; 204."""
-    await _org_permission(request, admin=True)
     body = await api._json_body(request)
     perms = api._opt(body, "perms", str, "read")
     if perms not in _PERMISSION_PB:
@@ -333,7 +306,6 @@ async def put_group(request: web.Request) -> web.Response:
 
 
 async def group_members(request: web.Request) -> web.Response:
-    await _org_permission(request, admin=False)
     group = await _group(request)
     out = []
     for login in group.members:
@@ -344,7 +316,6 @@ async def group_members(request: web.Request) -> web.Response:
 
 async def is_group_member(request: web.Request) -> web.Response:
     """204 = a member, 404 = not (the API's membership probe)."""
-    await _org_permission(request, admin=False)
     group = await _group(request)
     if request.match_info["login"].lower() not in group.members:
         raise errors.NotFound("not a member of this group")
@@ -352,7 +323,6 @@ async def is_group_member(request: web.Request) -> web.Response:
 
 
 async def _change_member(request: web.Request, add: bool) -> web.Response:
-    await _org_permission(request, admin=True)
     req = auth_pb2.GroupMemberRequest(ref=_group_ref(request), login=request.match_info["login"])
     stub = _auth(request)
     await call(stub.AddGroupMember(req) if add else stub.RemoveGroupMember(req))
@@ -369,7 +339,7 @@ async def remove_group_member(request: web.Request) -> web.Response:
 
 async def group_packages(request: web.Request) -> web.Response:
     """The group's packages as [{full_name, summary}], leaving out any the caller may not read."""
-    principal = await _org_permission(request, admin=False)
+    principal = grant(request).principal
     group = await _group(request)
     registry = request.config_dict[keys.CLIENTS].registry
     out = []
@@ -385,7 +355,6 @@ async def group_packages(request: web.Request) -> web.Response:
 
 
 async def _change_package(request: web.Request, add: bool) -> web.Response:
-    await _org_permission(request, admin=True)
     ref = _group_ref(request)
     name = request.match_info["package"]
     if add:

@@ -9,8 +9,8 @@ from aiohttp import web
 from pkgcloud_protos.v1 import registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import keys, policy
-from .api import _existing_user, _not_found_as, _writer
+from . import access, keys, policy
+from .api import _existing_user, _not_found_as
 from .clients import call
 from .representations import package_json
 from .routing import add_route, protocol_base_url
@@ -20,10 +20,11 @@ SEARCH_TYPES = ("conda", "pypi", "file", "ipynb", "env")
 
 def add_routes(r: web.UrlDispatcher) -> None:
     base = "/packages/{owner}/{package}/collaborators"
-    add_route(r, "GET", base, list_collaborators)
-    add_route(r, "PUT", base + "/{login}", add_collaborator)
-    add_route(r, "DELETE", base + "/{login}", remove_collaborator)
-    add_route(r, "GET", "/search", search)
+    add_route(r, "GET", base, list_collaborators, access.COLLABORATORS_READ)
+    add_route(r, "PUT", base + "/{login}", add_collaborator, access.PACKAGE_WRITE)
+    add_route(r, "DELETE", base + "/{login}", remove_collaborator, access.PACKAGE_WRITE)
+    # results pass the read policy per owner, like a listing
+    add_route(r, "GET", "/search", search, access.PUBLIC)
 
 
 def _registry(request: web.Request):
@@ -37,7 +38,7 @@ def _forget(request: web.Request, login: str, owner: str) -> None:
 
 
 async def set_public(request: web.Request, owner: str, name: str, public: bool) -> registry_pb2.Package:
-    """The caller has been checked as a writer of owner/name (api._writer)."""
+    """For a handler whose rule admitted a writer of owner/name."""
     return await _not_found_as(
         _registry(request).SetPackagePublic(registry_pb2.SetPackagePublicRequest(owner=owner, name=name, public=public)),
         "Package not found",
@@ -53,14 +54,11 @@ def _logins(resp: registry_pb2.CollaboratorList) -> list[dict[str, str]]:
 
 
 async def list_collaborators(request: web.Request) -> web.Response:
-    # Who may read a package is the business of those who may change it.
-    await _writer(request)
     resp = await _not_found_as(_registry(request).ListCollaborators(_ref(request)), "Package not found")
     return web.json_response(_logins(resp))
 
 
 async def add_collaborator(request: web.Request) -> web.Response:
-    await _writer(request)
     user = await _existing_user(request, request.match_info["login"])
     if user.user_type == "org":
         raise errors.Invalid(f"{user.login} is an organization: add its members (or a group of it) instead")
@@ -73,7 +71,6 @@ async def add_collaborator(request: web.Request) -> web.Response:
 
 
 async def remove_collaborator(request: web.Request) -> web.Response:
-    await _writer(request)
     ref = _ref(request)
     login = request.match_info["login"]
     resp = await _not_found_as(
@@ -93,13 +90,13 @@ async def search(request: web.Request) -> web.Response:
         registry_pb2.SearchPackagesRequest(name=name, package_type=kind, platform=platform),
     ))
     base = protocol_base_url(request, "api")
-    access: dict[str, policy.ReadAccess] = {}
+    readable: dict[str, policy.ReadAccess] = {}
     out = []
     for p in resp.packages:
         if not p.public:
-            if p.owner not in access:
-                access[p.owner] = await policy.read_access(request, p.owner)
-            if not access[p.owner].may_read(p.name, p.public):
+            if p.owner not in readable:
+                readable[p.owner] = await policy.read_access(request, p.owner)
+            if not readable[p.owner].may_read(p.name, p.public):
                 continue
         out.append(package_json(p, base))
     return web.json_response(out)

@@ -11,13 +11,13 @@ from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.settings import Settings
 
-from . import api, conda, envs, keys, notebooks, policy, pypi
+from . import access, api, conda, envs, keys, notebooks, policy, pypi
 from . import web as web_ui
 from .clients import Clients
 from .credentials import CredentialResolver
 from .errors import error_middleware
 from .observability import add_request_id_header, healthz, metrics, observe_middleware
-from .routing import mount_protocols
+from .routing import add_route, mount_protocols
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,11 @@ def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: Eve
     app.on_response_prepare.append(add_request_id_header)
     if bus is not None:
         app.cleanup_ctx.append(_revocations(bus))
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/healthz", healthz)
+    add_route(app.router, "GET", "/metrics", metrics, access.PROBE, token_twin=False)
+    add_route(app.router, "GET", "/healthz", healthz, access.PROBE, token_twin=False)
     mount_protocols(app, settings, PROTOCOL_FACTORIES)
     web_ui.add_routes(app)
+    access.check_every_route(app)  # a route registered without a rule stops the gateway here
     return app
 
 

@@ -21,10 +21,10 @@ from pkgcloud_protos.v1 import common_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
 
-from . import keys, policy
+from . import access, keys
+from .access import grant
 from .blob_freshness import Validity
 from .clients import call
-from .credentials import principal_of
 from .downloads import send_blob
 from .routing import add_route
 
@@ -62,7 +62,7 @@ _cache: dict[str, _Doc] = {}
 
 def create_app() -> web.Application:
     app = web.Application()
-    add_route(app.router, "GET", "/{owner}/{path:.+}", channel_file)
+    add_route(app.router, "GET", "/{owner}/{path:.+}", channel_file, access.CONDA_READ)
     app.on_response_prepare.append(_cache_headers)
     return app
 
@@ -88,12 +88,11 @@ def _split(owner: str, path: str) -> tuple[str, list[str]]:
 async def channel_file(request: web.Request) -> web.StreamResponse:
     owner = request.match_info["owner"]
     label, parts = _split(owner, request.match_info["path"])
-    principal = await principal_of(request)
-    access = await policy.read_access(request, owner)  # the view: public, private or partial (issue 5)
-    view = access.view
+    readable = grant(request).access  # the view: public, private or partial (issue 5)
+    view = readable.view
     private = view != "public"
     if view == "partial" and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
-        return await _partial_doc(request, owner, label, parts, access)
+        return await _partial_doc(request, owner, label, parts, readable)
     if len(parts) == 1 and parts[0] == "channeldata.json":
         return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,
                                 fallback=b'{"channeldata_version":1,"packages":{},"subdirs":[]}')
@@ -106,7 +105,7 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
         request[_CACHE_CONTROL] = IMMUTABLE if not private else "private, max-age=31536000, immutable"
         return await _index_doc(request, key, "application/zstd", private, immutable=True)
     if len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2")):
-        return await _package(request, principal, owner, label, parts[0], parts[1])
+        return await _package(request, owner, label, parts[0], parts[1])
     raise errors.NotFound("Not found")
 
 
@@ -192,7 +191,7 @@ def _not_modified(request: web.Request, doc: _Doc) -> bool:
     return False
 
 
-async def _package(request: web.Request, principal, owner: str, label: str, subdir: str, fn: str) -> web.StreamResponse:
+async def _package(request: web.Request, owner: str, label: str, subdir: str, fn: str) -> web.StreamResponse:
     stem = fn.removesuffix(".conda").removesuffix(".tar.bz2")
     pieces = stem.rsplit("-", 2)
     if len(pieces) != 3:
@@ -205,7 +204,7 @@ async def _package(request: web.Request, principal, owner: str, label: str, subd
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("File not found") from None
     # a private file, or one not in this label, is indistinguishable from a missing one
-    if not await policy.may_read(request, owner, rec.package, rec.package_public) or label not in rec.labels:
+    if not grant(request).access.may_read(rec.package, rec.package_public) or label not in rec.labels:
         raise errors.NotFound("File not found")
     # HEAD is a probe, not a download: only a GET is counted
     blob_file = rec if request.method == "HEAD" else (await call(registry.GetDownload(ref))).file

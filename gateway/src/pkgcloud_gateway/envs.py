@@ -16,9 +16,9 @@ from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import keys, policy
+from . import access, keys
+from .access import grant
 from .clients import call
-from .credentials import principal_of
 from .downloads import send_blob
 from .routing import add_route, protocol_base_url
 
@@ -27,8 +27,8 @@ NOT_FOUND = "Environment not found"
 
 def create_app() -> web.Application:
     app = web.Application()
-    add_route(app.router, "GET", "/{owner}", list_envs)
-    add_route(app.router, "GET", "/{owner}/{package}", download_env)
+    add_route(app.router, "GET", "/{owner}", list_envs, access.ENV_READ)
+    add_route(app.router, "GET", "/{owner}/{package}", download_env, access.ENV_READ)
     return app
 
 
@@ -42,17 +42,16 @@ def newest_env_file(pkg: registry_pb2.Package):
 async def list_envs(request: web.Request) -> web.Response:
     owner = request.match_info["owner"]
     clients = request.config_dict[keys.CLIENTS]
-    await principal_of(request)  # a bad credential is a 401 even here
     try:
         await call(clients.auth.GetUser(auth_pb2.GetUserRequest(login=owner)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("User not found") from None
     resp = await call(clients.registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
-    access = await policy.read_access(request, owner)
+    readable = grant(request).access
     base = protocol_base_url(request, "envs")
     rows = []
     for p in resp.packages:
-        if "env" not in p.package_types or not access.may_read(p.name, p.public):
+        if "env" not in p.package_types or not readable.may_read(p.name, p.public):
             continue
         newest = newest_env_file(p)
         if newest is None:
@@ -88,12 +87,11 @@ async def list_envs(request: web.Request) -> web.Response:
 async def download_env(request: web.Request) -> web.StreamResponse:
     owner, name = request.match_info["owner"], request.match_info["package"]
     clients = request.config_dict[keys.CLIENTS]
-    await principal_of(request)  # a bad credential is a 401 even here
     try:
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=name)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound(NOT_FOUND) from None
-    await policy.require_readable(request, owner, pkg.name, pkg.public, NOT_FOUND)
+    grant(request).require_readable(pkg.name, pkg.public)
     newest = newest_env_file(pkg)
     if newest is None:
         raise errors.NotFound(NOT_FOUND)

@@ -31,9 +31,10 @@ from pkgcloud_protos.v1 import registry_pb2, render_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
 
-from . import keys, policy
+from . import access, keys
+from .access import grant
 from .clients import call
-from .credentials import extract_credential, principal_of
+from .credentials import extract_credential
 from .routing import add_route, protocol_base_url, web_base_url
 from .web_session import session_principal
 
@@ -95,9 +96,9 @@ def create_app() -> web.Application:
     app = web.Application()
     app[CACHE] = PageCache()
     r = app.router
-    add_route(r, "GET", "/_images/{image}", image)
-    add_route(r, "GET", "/{owner}/{package}", page)
-    add_route(r, "GET", "/{owner}/{package}/{version}", page)
+    add_route(r, "GET", "/_images/{image}", image, access.PROBE)
+    add_route(r, "GET", "/{owner}/{package}", page, access.NOTEBOOK_READ, wrap=_with_session)
+    add_route(r, "GET", "/{owner}/{package}/{version}", page, access.NOTEBOOK_READ, wrap=_with_session)
     return app
 
 
@@ -141,12 +142,11 @@ async def _resolve(request: web.Request, owner: str, package: str, version: str)
     """(html key, public) of the notebook's page; NotFound for what the caller may not see, a
     failed render as the error the reader gets."""
     clients = request.config_dict[keys.CLIENTS]
-    await principal_of(request)  # a bad credential is a 401 even here
     try:
         pkg = await call(clients.registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=package)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound(NOT_FOUND) from None
-    await policy.require_readable(request, owner, pkg.name, pkg.public, NOT_FOUND)
+    grant(request).require_readable(pkg.name, pkg.public)
     files = [f for f in pkg.files if f.type == "ipynb" and (not version or f.version == version)]
     if not files:
         raise errors.NotFound(NOT_FOUND)
@@ -155,6 +155,19 @@ async def _resolve(request: web.Request, owner: str, package: str, version: str)
     if result.status != "ok":
         raise RenderRefused(result.error, result.limit)
     return result.html_key, pkg.public
+
+
+def _with_session(handler):
+    """The web UI's iframe: a read-only GET on the UI's own origin may use the session (the
+    page runs no script and is sandboxed); no write route ever reads the cookie. Resolved
+    before the access rule, which then sees the session's user like any caller."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        if extract_credential(request) is None:
+            await session_principal(request)
+        return await handler(request)
+
+    return wrapped
 
 
 class RenderRefused(Exception):
@@ -187,11 +200,6 @@ async def page(request: web.Request) -> web.StreamResponse:
     owner, package = request.match_info["owner"], request.match_info["package"]
     version = request.match_info.get("version", "")
     cache = request.app[CACHE]
-    if extract_credential(request) is None:
-        # The web UI's iframe: a read-only GET on the UI's own origin may use the session (the
-        # page runs no script and is sandboxed); no write route ever reads the cookie.
-        await session_principal(request)
-    await principal_of(request)  # a bad credential is a 401 even for a cached public page (issue 5)
     images_base = protocol_base_url(request, "notebooks") + "/_images/"
     csp_key = (images_base, web_base_url(request))
     now = time.monotonic()

@@ -26,10 +26,10 @@ from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
 
-from . import keys, policy
+from . import access, keys
+from .access import grant
 from .blob_freshness import Validity
 from .clients import call
-from .credentials import principal_of
 from .downloads import send_blob
 from .routing import add_route
 
@@ -194,14 +194,6 @@ def _page_key(owner: str, view: str, label: str, fmt: str, project: str = "") ->
     return f"{base}/{project}/index.{fmt}" if project else f"{base}/index.{fmt}"
 
 
-async def _caller_view(request: web.Request, owner: str) -> tuple[str, bool]:
-    """(view, authenticated). Bad credentials answer 401 with a Basic challenge: pip then asks
-    its keyring / prompts instead of silently treating the index as empty."""
-    request[keys.BASIC_CHALLENGE] = True
-    principal = await principal_of(request)
-    return (await policy.read_access(request, owner)).view, principal is not None
-
-
 async def _serve_page(request: web.Request, owner: str, label: str, project: str = "") -> web.StreamResponse:
     chosen = negotiate(request.headers.get("Accept", ""), request.query.get("format", ""))
     if chosen is None:
@@ -209,13 +201,16 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
             text=f"acceptable types: {JSON_TYPE}, {HTML_TYPE}, text/html", headers={"Vary": "Accept"}
         )
     fmt, content_type = chosen
-    view, authenticated = await _caller_view(request, owner)
+    # bad credentials answered 401 with a Basic challenge (PYPI_READ): pip then asks its
+    # keyring / prompts instead of silently treating the index as empty
+    allowed = grant(request)
+    readable, authenticated = allowed.access, allowed.principal is not None
+    view = readable.view
     if view == "partial":  # some private projects of this owner, not all (issue 5)
-        access = await policy.read_access(request, owner)
         if project:
-            view = "private" if normalize(project) in {normalize(p) for p in access.packages} else "public"
+            view = "private" if normalize(project) in {normalize(p) for p in readable.packages} else "public"
         else:
-            return await _partial_list(request, owner, label, fmt, content_type, access)
+            return await _partial_list(request, owner, label, fmt, content_type, readable)
     page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
     if page is None:
         what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
@@ -286,15 +281,13 @@ async def download(request: web.Request) -> web.StreamResponse:
     metadata = basename.endswith(".metadata") and not basename.endswith((".whl", ".tar.gz", ".zip"))
     if metadata:
         basename = basename[: -len(".metadata")]
-    request[keys.BASIC_CHALLENGE] = True
-    await principal_of(request)  # a bad credential is a 401 even here
     ref = common_pb2.FileRef(owner=owner, package=m["package"], version=m["version"], basename=basename)
     registry = request.config_dict[keys.CLIENTS].registry
     try:
         record = await call(registry.GetFile(ref))
     except errors.NotFound:
         raise errors.NotFound("File not found") from None
-    await policy.require_readable(request, owner, record.package, record.package_public, "File not found")
+    grant(request).require_readable(record.package, record.package_public, "File not found")
     label = m.get("label", "main")
     if record.type != "pypi" or label not in record.labels:
         raise errors.NotFound("File not found")
@@ -325,14 +318,19 @@ def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -
     return web.Response(status=status, reason=reason, text=message + "\n", headers=headers)
 
 
-async def upload(request: web.Request) -> web.StreamResponse:
-    try:
-        return await _upload(request)
-    except UploadRefused as r:
-        return _refusal(r.status, r.message)
-    except errors.ServiceError as e:
-        headers = {"WWW-Authenticate": 'Basic realm="pkgcloud"'} if e.http_status == 401 else None
-        return _refusal(e.http_status, e.message, headers)
+def _twine_answers(handler):
+    """twine prints only the reason phrase: every refusal, the access rule's included, is one."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except UploadRefused as r:
+            return _refusal(r.status, r.message)
+        except errors.ServiceError as e:
+            headers = {"WWW-Authenticate": 'Basic realm="pkgcloud"'} if e.http_status == 401 else None
+            return _refusal(e.http_status, e.message, headers)
+
+    return wrapped
 
 
 async def _read_fields(reader) -> tuple[dict[str, list[str]], object]:
@@ -359,14 +357,11 @@ def _one(fields: dict[str, list[str]], name: str) -> str:
     return values[0].strip()
 
 
-async def _upload(request: web.Request) -> web.StreamResponse:
+async def upload(request: web.Request) -> web.StreamResponse:
+    """The caller holds pypi:upload and is the owner or a member of the org (PYPI_UPLOAD);
+    write access to the project named in the body is decided before anything is created."""
     owner = request.match_info["owner"]
     label = request.match_info.get("label", "main")
-    principal = await principal_of(request)
-    if principal is None:
-        raise errors.Unauthenticated("authentication required: upload with -u __token__ -p <token> (or your login and password)")
-    policy.require_scope(principal, policy.WRITE_SCOPE["pypi"])
-    policy.require_write_package(principal, owner)
     registry = request.config_dict[keys.CLIENTS].registry
     if label != "main":
         await _require_open_label(registry, owner, label)
@@ -402,7 +397,14 @@ async def _upload(request: web.Request) -> web.StreamResponse:
     if blake2 and not _HEX64.match(blake2):
         raise UploadRefused(400, "blake2_256_digest must be 64 hexadecimal digits.")
 
-    package, created_package = await _project(registry, owner, name, _one(fields, "summary"))
+    existing_name = await _existing_project_name(registry, owner, name)
+    await grant(request).require_write(owner, existing_name or name)
+    package, created_package = existing_name or name, False
+    if existing_name is None:
+        await call(registry.CreatePackage(registry_pb2.CreatePackageRequest(
+            owner=owner, name=name, public=True, summary=_one(fields, "summary"), package_types=["pypi"],
+        )))
+        created_package = True
     created_release = False
     try:
         try:
@@ -433,7 +435,7 @@ async def _upload(request: web.Request) -> web.StreamResponse:
             form_post_url=str(request.url.with_query(None)),
         )))
         upload_key = next(f.value for f in stage.form_data if f.name == "key")
-        grant = await call(registry.GrantFormUpload(registry_pb2.GrantFormUploadRequest(key=upload_key)))
+        form_grant = await call(registry.GrantFormUpload(registry_pb2.GrantFormUploadRequest(key=upload_key)))
         blobs = request.config_dict[keys.BLOBS]
         got_sha, got_blake2 = hashlib.sha256(), hashlib.blake2b(digest_size=32)
 
@@ -444,11 +446,11 @@ async def _upload(request: web.Request) -> web.StreamResponse:
                 yield chunk
 
         try:
-            await blobs.put_stream(grant.blob_key, chunks(), max_size=grant.max_size or None)
+            await blobs.put_stream(form_grant.blob_key, chunks(), max_size=form_grant.max_size or None)
         except BlobTooLarge:
-            raise UploadRefused(413, f"File too large: the limit is {grant.max_size} bytes.") from None
+            raise UploadRefused(413, f"File too large: the limit is {form_grant.max_size} bytes.") from None
         if got_sha.hexdigest() != sha256 or (blake2 and got_blake2.hexdigest() != blake2):
-            await blobs.delete(grant.blob_key)
+            await blobs.delete(form_grant.blob_key)
             raise UploadRefused(400, "The digest supplied does not match a digest calculated from the uploaded file.")
         await call(registry.CommitUpload(registry_pb2.CommitUploadRequest(ref=ref, dist_id=stage.dist_id)))
     except BaseException:
@@ -468,18 +470,15 @@ async def _require_open_label(registry, owner: str, label: str) -> None:
         raise errors.Forbidden(f"label {label!r} of {owner} is locked: unlock it first (anaconda label --unlock {label})")
 
 
-async def _project(registry, owner: str, name: str, summary: str) -> tuple[str, bool]:
+async def _existing_project_name(registry, owner: str, name: str) -> str | None:
     """The owner's package for this project (matched by normalized name, so `My_Pkg` and
-    `my-pkg` are one project as pip sees them), created when missing."""
+    `my-pkg` are one project as pip sees them); None when there is none yet."""
     wanted = normalize(name)
     listing = await call(registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
     for p in listing.packages:
         if normalize(p.name) == wanted:
-            return p.name, False
-    await call(registry.CreatePackage(registry_pb2.CreatePackageRequest(
-        owner=owner, name=name, public=True, summary=summary, package_types=["pypi"],
-    )))
-    return name, True
+            return p.name
+    return None
 
 
 async def _forget_empty(registry, owner: str, package: str, version: str, created_package: bool, created_release: bool) -> None:
@@ -507,8 +506,6 @@ async def yank(request: web.Request) -> web.StreamResponse:
     == pin still installs the yanked file."""
     m = request.match_info
     owner, version, basename = m["owner"], m["version"], m.get("basename", "")
-    principal = await principal_of(request)
-    policy.require_yank(principal, owner)
     yanked = request.method == "POST"
     reason = await _yank_reason(request) if yanked else ""
     registry = request.config_dict[keys.CLIENTS].registry
@@ -563,16 +560,16 @@ def create_app() -> web.Application:
     app[PAGE_CACHE] = PageCache()
     r = app.router
     for base in ("/{owner}", "/{owner}/label/{label}"):
-        add_route(r, "GET", f"{base}/simple", project_list)
-        add_route(r, "GET", f"{base}/simple/", project_list)
-        add_route(r, "GET", f"{base}/simple/{{project}}", project_page)
-        add_route(r, "GET", f"{base}/simple/{{project}}/", project_page)
-        add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download)
+        add_route(r, "GET", f"{base}/simple", project_list, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple/", project_list, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple/{{project}}", project_page, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple/{{project}}/", project_page, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download, access.PYPI_READ)
     for path in ("/{owner}", "/{owner}/", "/{owner}/legacy", "/{owner}/legacy/",
                  "/{owner}/label/{label}", "/{owner}/label/{label}/", "/{owner}/label/{label}/legacy/"):
-        add_route(r, "POST", path, upload)
+        add_route(r, "POST", path, upload, access.PYPI_UPLOAD, wrap=_twine_answers)
     for path in ("/{owner}/yank/{project}/{version}", "/{owner}/yank/{project}/{version}/",
                  "/{owner}/yank/{project}/{version}/{basename}"):
-        add_route(r, "POST", path, yank)
-        add_route(r, "DELETE", path, yank)
+        add_route(r, "POST", path, yank, access.PYPI_YANK)
+        add_route(r, "DELETE", path, yank, access.PYPI_YANK)
     return app

@@ -16,6 +16,7 @@ from aiohttp import web
 from pkgcloud_servicekit.settings import Settings
 
 from . import keys
+from .access import Handler, Rule, guarded, mark
 from .credentials import PATH_TOKEN
 
 PROTOCOLS = ("api", "conda", "pypi", "notebooks", "envs")
@@ -23,14 +24,20 @@ PROTOCOLS = ("api", "conda", "pypi", "notebooks", "envs")
 ProtocolFactory = Callable[[], web.Application]
 
 
-def add_route(router: web.UrlDispatcher, method: str, path: str, handler, *, name: str | None = None) -> None:
-    """Register `path` and its `/t/<token>` twin (the twin first, so an owner can never shadow
-    it). GET routes answer HEAD too."""
-    for p in (f"/t/{{{PATH_TOKEN}}}{path}", path):
+def add_route(router: web.UrlDispatcher, method: str, path: str, handler: Handler, rule: Rule, *,
+              token_twin: bool = True, wrap: Callable[[Handler], Handler] | None = None) -> None:
+    """Register `path` behind its access `rule` (access.py), and its `/t/<token>` twin (the
+    twin first, so an owner can never shadow it). GET routes answer HEAD too. `wrap`: an outer
+    layer that must see the guard's refusals (the web UI's HTML error pages, twine's reason
+    phrases)."""
+    final = guarded(handler, rule)
+    if wrap is not None:
+        final = mark(wrap(final), rule)
+    for p in (f"/t/{{{PATH_TOKEN}}}{path}", path) if token_twin else (path,):
         if method == "GET":
-            router.add_get(p, handler)
+            router.add_get(p, final)
         else:
-            router.add_route(method, p, handler)
+            router.add_route(method, p, final)
 
 
 def mount_protocols(root: web.Application, settings: Settings, factories: dict[str, ProtocolFactory]) -> None:

@@ -24,13 +24,14 @@ from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.errors import ServiceError, from_rpc_error
 
-from . import keys, policy
+from . import access, keys, policy
+from .access import grant
 from .api_private import set_public
 from .clients import call
 from .downloads import send_blob
 from .envs import newest_env_file
 from .representations import iso
-from .routing import protocol_base_url
+from .routing import add_route, protocol_base_url
 from .web_session import (
     CSRF_FIELD,
     check_csrf,
@@ -74,28 +75,33 @@ def add_routes(app: web.Application) -> None:
 
 
 def _register(r: web.UrlDispatcher) -> None:
-    r.add_get("/", home)
-    r.add_get("/static/web.css", stylesheet)
-    r.add_get("/signup", signup)
-    r.add_post("/signup", signup)
-    r.add_get("/login", login)
-    r.add_post("/login", login)
-    r.add_post("/logout", logout)
-    r.add_get("/settings/tokens", tokens)
-    r.add_post("/settings/tokens", tokens)
-    r.add_post("/settings/tokens/revoke", revoke_token)
-    r.add_get("/orgs/new", new_org)
-    r.add_post("/orgs/new", new_org)
-    r.add_get("/orgs/{org}/settings", org_settings)
-    r.add_post("/orgs/{org}/groups", org_put_group)
-    r.add_post("/orgs/{org}/members", org_change_member)
-    r.add_get("/{owner}", owner_page)
-    r.add_get("/{owner}/{package}", package_page)
-    r.add_get("/{owner}/{package}/notebook", notebook_page)
-    r.add_get("/{owner}/{package}/files/{version}/{basename:.+}", download_file)
-    r.add_post("/{owner}/{package}/versions/remove", remove_versions)
-    r.add_post("/{owner}/{package}/privacy", change_privacy)
-    r.add_post("/{owner}/{package}/delete", delete_package)
+    def page_route(method: str, path: str, handler, rule: access.Rule) -> None:
+        # `page` outside the access guard: its refusals become HTML pages (or the login redirect)
+        add_route(r, method, path, handler, rule, token_twin=False, wrap=page)
+
+    page_route("GET", "/", home, access.WEB_PUBLIC)
+    add_route(r, "GET", "/static/web.css", stylesheet, access.PROBE, token_twin=False)
+    for method in ("GET", "POST"):
+        page_route(method, "/signup", signup, access.WEB_PUBLIC)
+        page_route(method, "/login", login, access.WEB_PUBLIC)
+    page_route("POST", "/logout", logout, access.WEB_PUBLIC)
+    page_route("GET", "/settings/tokens", tokens, access.WEB_ACCOUNT)
+    page_route("POST", "/settings/tokens", tokens, access.WEB_ACCOUNT)
+    page_route("POST", "/settings/tokens/revoke", revoke_token, access.WEB_ACCOUNT)
+    page_route("GET", "/orgs/new", new_org, access.WEB_ACCOUNT)
+    page_route("POST", "/orgs/new", new_org, access.WEB_ACCOUNT)
+    # admins only: the group table names every group's packages, private ones included,
+    # which a member reading only some of them must not learn (the access matrix checks it)
+    page_route("GET", "/orgs/{org}/settings", org_settings, access.WEB_ORG_ADMIN)
+    page_route("POST", "/orgs/{org}/groups", org_put_group, access.WEB_ORG_ADMIN)
+    page_route("POST", "/orgs/{org}/members", org_change_member, access.WEB_ORG_ADMIN)
+    page_route("GET", "/{owner}", owner_page, access.WEB_OWNER_READ)
+    page_route("GET", "/{owner}/{package}", package_page, access.WEB_PACKAGE_READ)
+    page_route("GET", "/{owner}/{package}/notebook", notebook_page, access.WEB_PACKAGE_READ)
+    page_route("GET", "/{owner}/{package}/files/{version}/{basename:.+}", download_file, access.WEB_PACKAGE_READ)
+    page_route("POST", "/{owner}/{package}/versions/remove", remove_versions, access.WEB_PACKAGE_WRITE)
+    page_route("POST", "/{owner}/{package}/privacy", change_privacy, access.WEB_PACKAGE_WRITE)
+    page_route("POST", "/{owner}/{package}/delete", delete_package, access.WEB_PACKAGE_WRITE)
 
 
 # --- plumbing ------------------------------------------------------------------------
@@ -186,11 +192,8 @@ def _clients(request: web.Request):
 
 
 def _me(request: web.Request):
-    """The logged-in user; Unauthenticated (a redirect to the login page) otherwise."""
-    me = request.get(keys.PRINCIPAL)
-    if me is None:
-        raise errors.Unauthenticated("log in first")
-    return me
+    """The logged-in user, on routes whose rule needs one (access.WEB_ACCOUNT and the like)."""
+    return grant(request).principal
 
 
 async def _form(request: web.Request) -> dict[str, str]:
@@ -200,7 +203,6 @@ async def _form(request: web.Request) -> dict[str, str]:
 
 # --- home, static, accounts ----------------------------------------------------------------
 
-@page
 async def home(request: web.Request) -> web.Response:
     me = request.get(keys.PRINCIPAL)
     if me is not None:
@@ -212,7 +214,6 @@ async def stylesheet(request: web.Request) -> web.Response:
     return web.Response(body=CSS, content_type="text/css", headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
 
-@page
 async def signup(request: web.Request) -> web.Response:
     values = {"login": "", "email": "", "name": ""}
     if request.method == "POST":
@@ -233,7 +234,6 @@ async def signup(request: web.Request) -> web.Response:
     return render(request, "signup.html", title="Sign up", error="", values=values)
 
 
-@page
 async def login(request: web.Request) -> web.Response:
     next_url = _safe_next(request.query.get("next", ""), "")
     if request.method == "POST":
@@ -252,7 +252,6 @@ async def login(request: web.Request) -> web.Response:
     return render(request, "login.html", title="Log in", error="", next=next_url, login_value="")
 
 
-@page
 async def logout(request: web.Request) -> web.Response:
     await log_out(request)
     response = redirect("/")
@@ -275,7 +274,6 @@ async def _token_page(request: web.Request, *, status: int = 200, created: str =
                   scopes=[(s.name, s.description) for s in known.scopes], created=created, error=error)
 
 
-@page
 async def tokens(request: web.Request) -> web.Response:
     me = _me(request)
     if request.method != "POST":
@@ -291,7 +289,6 @@ async def tokens(request: web.Request) -> web.Response:
         return await _token_page(request, status=400, error="the expiry must be a number of days between 0 and 3650")
     if not name:
         return await _token_page(request, status=400, error="give the token a name")
-    policy.require_manage_tokens(me, me.login)
     try:
         created = await call(_clients(request).auth.CreateToken(auth_pb2.CreateTokenRequest(
             login=me.login, name=name, scopes=chosen, max_age_s=days * 86400, hostname="web browser",
@@ -303,14 +300,12 @@ async def tokens(request: web.Request) -> web.Response:
     return await _token_page(request, created=created.token)
 
 
-@page
 async def revoke_token(request: web.Request) -> web.Response:
     me = _me(request)
     form = await _form(request)
     token_id = form.get("token_id", "")
     if not token_id:
         raise errors.Invalid("which token? (token_id is missing)")
-    policy.require_manage_tokens(me, me.login)
     resp = await call(_clients(request).auth.RevokeToken(auth_pb2.RevokeTokenRequest(login=me.login, token_id=token_id)))
     if resp.revoked == 0:
         raise errors.NotFound("no such token")
@@ -326,14 +321,13 @@ async def _account(request: web.Request, login: str, not_found: str = "User not 
         raise errors.NotFound(not_found) from None
 
 
-@page
 async def owner_page(request: web.Request) -> web.Response:
     account = await _account(request, request.match_info["owner"])
     owner = account.login
     me = request.get(keys.PRINCIPAL)
     resp = await call(_clients(request).registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
-    access = await policy.read_access(request, owner, scope=None)
-    visible = sorted((p for p in resp.packages if access.may_read(p.name, p.public)), key=lambda p: p.name.lower())
+    readable = grant(request).access
+    visible = sorted((p for p in resp.packages if readable.may_read(p.name, p.public)), key=lambda p: p.name.lower())
     tab = request.query.get("tab", "packages")
     if tab not in ("packages", "environments", "notebooks"):
         tab = "packages"
@@ -363,35 +357,29 @@ async def owner_page(request: web.Request) -> web.Response:
 # --- packages --------------------------------------------------------------------------
 
 async def _readable(request: web.Request) -> registry_pb2.Package:
-    owner, name = request.match_info["owner"], request.match_info["package"]
-    try:
-        pkg = await call(_clients(request).registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=name)))
-    except (errors.NotFound, errors.Invalid):
-        raise errors.NotFound(PACKAGE_NOT_FOUND) from None
-    await policy.require_readable(request, pkg.owner, pkg.name, pkg.public, PACKAGE_NOT_FOUND, scope=None)
+    """The package, looked up by the access layer for a caller who may read it."""
+    pkg = grant(request).package
+    assert pkg is not None
     return pkg
 
 
 async def _may_write(request: web.Request, owner: str, package: str) -> bool:
+    """Whether to show the forms (their routes enforce WEB_PACKAGE_WRITE themselves)."""
     me = request.get(keys.PRINCIPAL)
     permission = await policy.permission_on(_clients(request).auth, me, owner, package)
     return policy.may_write_package(me, owner, permission)
 
 
 async def _writable(request: web.Request) -> registry_pb2.Package:
-    """The package, for a caller who may change it. Refusals are decided before the lookup
-    (policy.py): a stranger learns nothing about whether a private package exists."""
+    """The package, for a caller the access layer admitted as a writer. Refusals were decided
+    before this lookup: a stranger learns nothing about whether a private package exists."""
     owner, name = request.match_info["owner"], request.match_info["package"]
-    me = _me(request)
-    permission = await policy.permission_on(_clients(request).auth, me, owner, name)
-    policy.require_write_package(me, owner, permission)
     try:
         return await call(_clients(request).registry.GetPackage(registry_pb2.PackageRef(owner=owner, name=name)))
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound(PACKAGE_NOT_FOUND) from None
 
 
-@page
 async def package_page(request: web.Request) -> web.Response:
     pkg = await _readable(request)
     tab = "files" if request.query.get("tab") == "files" else "overview"
@@ -418,7 +406,6 @@ async def package_page(request: web.Request) -> web.Response:
     )
 
 
-@page
 async def notebook_page(request: web.Request) -> web.Response:
     pkg = await _readable(request)
     if "ipynb" not in pkg.package_types:
@@ -432,7 +419,6 @@ async def notebook_page(request: web.Request) -> web.Response:
                   version=version, base=f"/{pkg.owner}/{quote(pkg.name)}")
 
 
-@page
 async def download_file(request: web.Request) -> web.StreamResponse:
     """A file of the package, for whoever may read it: the session is the credential, so
     private files download from the page without a token in the URL."""
@@ -447,7 +433,6 @@ async def download_file(request: web.Request) -> web.StreamResponse:
                            sha256=dl.file.sha256, not_found="File not found")
 
 
-@page
 async def remove_versions(request: web.Request) -> web.Response:
     pkg = await _writable(request)
     form = await request.post()
@@ -462,7 +447,6 @@ async def remove_versions(request: web.Request) -> web.Response:
     return redirect(f"/{pkg.owner}/{quote(pkg.name)}")
 
 
-@page
 async def change_privacy(request: web.Request) -> web.Response:
     pkg = await _writable(request)
     form = await _form(request)
@@ -473,7 +457,6 @@ async def change_privacy(request: web.Request) -> web.Response:
     return redirect(f"/{pkg.owner}/{quote(pkg.name)}")
 
 
-@page
 async def delete_package(request: web.Request) -> web.Response:
     pkg = await _writable(request)
     form = await _form(request)
@@ -485,7 +468,6 @@ async def delete_package(request: web.Request) -> web.Response:
 
 # --- organizations ---------------------------------------------------------------------
 
-@page
 async def new_org(request: web.Request) -> web.Response:
     me = _me(request)
     values = {"login": "", "name": "", "description": ""}
@@ -504,27 +486,17 @@ async def new_org(request: web.Request) -> web.Response:
     return render(request, "org_new.html", title="New organization", error="", values=values)
 
 
-async def _org(request: web.Request, *, admin: bool) -> tuple[auth_pb2.User, str]:
-    """The org and the caller's permission on it, once policy let them see (or change) it."""
-    me = request.get(keys.PRINCIPAL)
-    org_login = request.match_info["org"].lower()
-    permission = await policy.permission_on(_clients(request).auth, me, org_login)
-    if admin:
-        policy.require_org_admin(me, org_login, permission, ORG_NOT_FOUND)
-    else:
-        policy.require_org_member(me, permission, ORG_NOT_FOUND)
-    org = await _account(request, org_login, ORG_NOT_FOUND)
+async def _org(request: web.Request) -> tuple[auth_pb2.User, str]:
+    """The org and the caller's permission on it (the access layer admitted its admins)."""
+    allowed = grant(request)
+    org = await _account(request, allowed.owner, ORG_NOT_FOUND)
     if org.user_type != "org":
         raise errors.NotFound(ORG_NOT_FOUND)
-    return org, permission
+    return org, allowed.permission.value
 
 
-@page
 async def org_settings(request: web.Request) -> web.Response:
-    _me(request)
-    # admins only: the group table names every group's packages, private ones included,
-    # which a member reading only some of them must not learn (the access matrix checks it)
-    org, permission = await _org(request, admin=True)
+    org, permission = await _org(request)
     resp = await call(_clients(request).auth.ListGroups(auth_pb2.ListGroupsRequest(org=org.login)))
     groups = [{
         "name": g.name, "permission": _PERMISSION_NAMES.get(g.permission, "none"), "members": list(g.members),
@@ -534,10 +506,8 @@ async def org_settings(request: web.Request) -> web.Response:
                   is_admin=permission == "admin", permissions=list(_PERMISSIONS))
 
 
-@page
 async def org_put_group(request: web.Request) -> web.Response:
-    _me(request)
-    org, _ = await _org(request, admin=True)
+    org, _ = await _org(request)
     form = await _form(request)
     perms = form.get("permission", "read")
     if perms not in _PERMISSIONS:
@@ -548,10 +518,8 @@ async def org_put_group(request: web.Request) -> web.Response:
     return redirect(f"/orgs/{org.login}/settings")
 
 
-@page
 async def org_change_member(request: web.Request) -> web.Response:
-    _me(request)
-    org, _ = await _org(request, admin=True)
+    org, _ = await _org(request)
     form = await _form(request)
     group, login_ = form.get("group", "").strip().lower(), form.get("login", "").strip()
     if not group or not login_:

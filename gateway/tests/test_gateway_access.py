@@ -1,0 +1,65 @@
+"""Access is declared where a route is registered (access.py): a route without a rule cannot
+be registered, and a gateway holding one does not start."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from pkgcloud_gateway import access
+from pkgcloud_gateway import app as gateway_app
+from pkgcloud_gateway.clients import Clients
+from pkgcloud_gateway.routing import add_route
+
+
+async def _hello(request: web.Request) -> web.Response:
+    return web.Response(text="hello")
+
+
+def test_add_route_refuses_a_route_without_a_rule():
+    app = web.Application()
+    with pytest.raises(access.RouteWithoutRule, match="_hello"):
+        add_route(app.router, "GET", "/x", _hello, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        add_route(app.router, "GET", "/x", _hello)  # type: ignore[call-arg]
+    assert not list(app.router.routes())
+
+
+async def test_a_route_added_around_the_rules_stops_the_start(settings, blobs, peer_addresses, monkeypatch):
+    def sneaky_factory() -> web.Application:
+        sub = web.Application()
+        add_route(sub.router, "GET", "/fine", _hello, access.PROBE)
+        sub.router.add_post("/{owner}/sneaky", _hello)  # no rule
+        return sub
+
+    monkeypatch.setitem(gateway_app.PROTOCOL_FACTORIES, "envs", sneaky_factory)
+    clients = Clients.open(peer_addresses)
+    try:
+        with pytest.raises(access.RouteWithoutRule) as refused:
+            gateway_app.init_app(settings, clients, blobs)
+        message = str(refused.value)
+        assert "POST /envs/{owner}/sneaky" in message and "/fine" not in message
+    finally:
+        await clients.close()
+
+
+async def test_every_route_of_the_gateway_has_a_rule(app):
+    rules = access.route_rules(app)
+    assert len(rules) > 100
+    assert all(isinstance(rule, access.Rule) for rule in rules.values())
+    # the twins share their route's rule
+    assert rules[("POST", "/api/channels/{owner}/{label}/lock")] is access.LABELS_WRITE
+    assert rules[("POST", "/api/t/{_path_token}/channels/{owner}/{label}/lock")] is access.LABELS_WRITE
+    assert rules[("HEAD", "/conda/{owner}/{path}")] is access.CONDA_READ
+
+
+async def test_refusal_comes_before_the_body_is_read(client, fake_auth):
+    """A stranger's request with a malformed body is refused, not told about the body."""
+    fake_auth.add_user("alice", "pw")
+    fake_auth.add_user("eve", "pw")
+    eve = {"Authorization": f"token {fake_auth.add_token('eve')}"}
+    for method, path in (("POST", "/api/channels/alice/dev"), ("POST", "/api/package/alice/p"), ("POST", "/api/stage/alice/p/1/x.txt")):
+        r = await client.request(method, path, data=b"{not json", headers=eve)
+        assert r.status == 403, (path, r.status, await r.text())
+        assert "JSON" not in (await r.json())["error"]
+        r = await client.request(method, path, data=b"{not json")
+        assert r.status == 401, (path, r.status)
