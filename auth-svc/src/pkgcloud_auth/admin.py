@@ -12,6 +12,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.errors import ServiceError
 from pkgcloud_servicekit.settings import Settings
 
@@ -74,6 +75,8 @@ def _command(fn: Callable[[AuthCore, argparse.Namespace], Awaitable[str]]) -> Ca
 async def _with_core(settings: Settings, fn, args: argparse.Namespace) -> str:
     store = make_auth_store(settings)
     await store.open()
+    # what these commands change is recorded as done by the operator
+    audit.actor_var.set(audit.Actor(login=audit.OPERATOR, token=None, client="local"))
     try:
         return await fn(AuthCore(store, bus=None), args)
     finally:

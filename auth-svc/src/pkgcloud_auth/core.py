@@ -14,7 +14,9 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit import scopes as scope_rules
+from pkgcloud_servicekit.audit import Actor, AuditEntry, AuditQuery
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound, Throttled, Unauthenticated
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.events import new_event
@@ -64,6 +66,17 @@ class AuthCore:
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
 
+    def _audit(self, owner: str, action: str, target: str, actor: Actor | None = None) -> list[AuditEntry]:
+        """The entry recording a change about to be stored (by the current actor, see
+        servicekit.audit); handed to the store, which writes it with the change."""
+        return [audit.entry(owner, action, target, at_ms=self._now_ms(), actor=actor)]
+
+    def _as(self, login: str) -> Actor:
+        """The current actor, named `login` when the caller is not signed in (sign-up,
+        a login attempt)."""
+        current = audit.actor_var.get() or Actor()
+        return current if current.login else Actor(login=login, token=None, client=current.client)
+
     # --- users ------------------------------------------------------------------------
     async def create_user(self, login: str, email: str, password: str, name: str = "") -> UserRecord:
         user_login = accounts.check_new_login(login)
@@ -77,7 +90,7 @@ class AuthCore:
             login=user_login, email=user_email, name=display, created_at_ms=self._now_ms(),
             password_hash=await self.passwords.hash(password),
         )
-        await self.store.create_user(user)
+        await self.store.create_user(user, audit_entries=self._audit(user_login, "account.create", user_login, self._as(user_login)))
         log.info("created user %s", user_login)
         return user
 
@@ -93,7 +106,8 @@ class AuthCore:
 
     async def set_disabled(self, login: str, disabled: bool) -> UserRecord:
         user = await self.get_user(login)
-        await self.store.set_disabled(user.login, disabled)
+        action = "account.disable" if disabled else "account.enable"
+        await self.store.set_disabled(user.login, disabled, audit_entries=self._audit(user.login, action, user.login))
         return await self.get_user(user.login)
 
     async def check_password(self, login: str, password: str, remote_addr: str = "") -> UserRecord:
@@ -116,23 +130,33 @@ class AuthCore:
             await self.passwords.waste_time(password or "")
             raise Unauthenticated(BAD_CREDENTIALS)
         if not await self.passwords.verify(user.password_hash, password):
+            await self._refused_login(user, remote_addr)
             raise Unauthenticated(BAD_CREDENTIALS)
 
         self._login_failures.clear(key)
         self._addr_failures.forgive(remote_addr)
         if user.disabled:
+            await self._refused_login(user, remote_addr)
             raise Forbidden(f"the account {user.login!r} is disabled")
         if self.passwords.needs_rehash(user.password_hash):
             await self.store.set_password_hash(user.login, await self.passwords.hash(password))
             log.info("upgraded the password hash of %s", user.login)
         return user
 
+    async def _refused_login(self, user: UserRecord, remote_addr: str) -> None:
+        """A refused login on an existing account goes into its audit trail (unknown logins
+        have no trail; throttled attempts are refused before any work, and stay uncounted)."""
+        current = audit.actor_var.get() or Actor()
+        actor = Actor(login=user.login, token=None, client=current.client or remote_addr)
+        await self.store.record_audit(self._audit(user.login, "login.refused", user.login, actor))
+
     async def change_password(self, login: str, old_password: str, new_password: str, remote_addr: str = "") -> UserRecord:
         """Replace the password of `login`, proving the old one first (throttled and refused
         for a disabled account exactly like a login)."""
         accounts.check_password(new_password)
         user = await self.check_password(login, old_password, remote_addr)
-        await self.store.set_password_hash(user.login, await self.passwords.hash(new_password))
+        await self.store.set_password_hash(user.login, await self.passwords.hash(new_password),
+                                           audit_entries=self._audit(user.login, "password.change", user.login, self._as(user.login)))
         log.info("changed the password of %s", user.login)
         return await self.get_user(user.login)
 
@@ -164,7 +188,8 @@ class AuthCore:
             expires_at_ms=now + max_age_s * 1000 if max_age_s else 0,
             hostname=(hostname or "")[:MAX_CLIENT_FIELD], remote_addr=(remote_addr or "")[:MAX_CLIENT_FIELD],
         )
-        await self.store.create_token(record)
+        entries = self._audit(user.login, "token.create", _token_target(record), self._as(user.login))
+        await self.store.create_token(record, audit_entries=entries)
         log.info("created token %s (%s) for %s", record.id, record.name, user.login)
         return plaintext, record
 
@@ -216,7 +241,10 @@ class AuthCore:
             if not key:
                 raise Invalid("a login is required to revoke a token by id or name")
             selector = RevokeSelector(token_id=token_id, name=name)
-        revoked = await self.store.revoke_tokens(key, selector, self._now_ms())
+        def audit_of(record: TokenRecord) -> AuditEntry:
+            return self._audit(record.login, "token.revoke", _token_target(record), self._as(record.login))[0]
+
+        revoked = await self.store.revoke_tokens(key, selector, self._now_ms(), audit_of=audit_of)
         for record in revoked:
             log.info("revoked token %s (%s) of %s", record.id, record.name, record.login)
             await self._announce_revoked(record)
@@ -249,7 +277,7 @@ class AuthCore:
         org = UserRecord(login=org_login, email=contact, password_hash="", created_at_ms=now, name=display,
                          user_type="org", description=about)
         owners = GroupRecord(org=org_login, name=OWNERS_GROUP, permission="admin", created_at_ms=now, members=(owner.login,))
-        await self.store.create_org(org, owners)
+        await self.store.create_org(org, owners, audit_entries=self._audit(org_login, "org.create", org_login))
         log.info("created organization %s owned by %s", org_login, owner.login)
         await self._announce_membership(org_login, owner.login)
         return org
@@ -284,7 +312,8 @@ class AuthCore:
             raise Invalid(f"invalid permission {permission!r}: use one of read, write, admin")
         if key == OWNERS_GROUP and permission != "admin":
             raise Invalid("the owners group always has the admin permission")
-        group = await self.store.put_group(GroupRecord(org=org_user.login, name=key, permission=permission, created_at_ms=self._now_ms()))
+        group = await self.store.put_group(GroupRecord(org=org_user.login, name=key, permission=permission, created_at_ms=self._now_ms()),
+                                           audit_entries=self._audit(org_user.login, "group.set", f"{org_user.login}/groups/{key}:{permission}"))
         log.info("group %s/%s has permission %s", org_user.login, key, permission)
         await self._announce_membership(org_user.login, "")
         return group
@@ -299,7 +328,9 @@ class AuthCore:
                 raise NotFound(f"{login!r} is not a member of {group.org}/{group.name}")
             if group.name == OWNERS_GROUP and group.members == (member,):
                 raise Invalid(f"{member!r} is the last owner of {group.org}; add another owner first")
-        if await self.store.set_member(group.org, group.name, member, present):
+        action = "group.member.add" if present else "group.member.remove"
+        entries = self._audit(group.org, action, f"{group.org}/groups/{group.name}/members/{member}")
+        if await self.store.set_member(group.org, group.name, member, present, audit_entries=entries):
             log.info("%s %s %s/%s", "added" if present else "removed", member, group.org, group.name)
             await self._announce_membership(group.org, member)
         return await self.get_group(group.org, group.name)
@@ -311,7 +342,9 @@ class AuthCore:
             raise Invalid(f"invalid package name {package!r}")
         if not present and package_name not in group.packages:
             raise NotFound(f"{package_name!r} is not a package of {group.org}/{group.name}")
-        if await self.store.set_package(group.org, group.name, package_name, present):
+        action = "group.package.add" if present else "group.package.remove"
+        entries = self._audit(group.org, action, f"{group.org}/groups/{group.name}/packages/{package_name}")
+        if await self.store.set_package(group.org, group.name, package_name, present, audit_entries=entries):
             await self._announce_membership(group.org, "")
         return await self.get_group(group.org, group.name)
 
@@ -340,6 +373,14 @@ class AuthCore:
             else:
                 best = max(best, permission_rank("admin" if group.permission == "admin" else "read"))
         return PERMISSIONS[best]
+
+    # --- audit trail ------------------------------------------------------------------
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        """The owner's entries (see AuthStore.list_audit); the caller decided who may read them."""
+        owner = (query.owner or "").strip().lower()
+        if not owner:
+            raise Invalid("an owner is required")
+        return await self.store.list_audit(AuditQuery(owner, query.before, query.limit, query.action, query.actor.strip().lower()))
 
     async def _get_org(self, org: str) -> UserRecord:
         try:
@@ -370,6 +411,10 @@ class AuthCore:
         except Exception:
             # Stored already; a lost event only lets a cached permission live out its TTL.
             log.exception("could not publish membership.changed for %s/%s", org, login)
+
+
+def _token_target(record: TokenRecord) -> str:
+    return f"{record.login}/tokens/{record.name}"
 
 
 def _group_key(name: str) -> str:

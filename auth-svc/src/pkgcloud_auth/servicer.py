@@ -6,6 +6,7 @@ Domain errors propagate; servicekit's server interceptor turns them into status 
 from __future__ import annotations
 
 from pkgcloud_protos.v1 import auth_pb2, auth_pb2_grpc
+from pkgcloud_servicekit import audit
 
 from . import converters
 from .core import AuthCore
@@ -89,3 +90,6 @@ class AuthServiceServicer(auth_pb2_grpc.AuthServiceServicer):
     async def GetPermission(self, request, context):
         permission = await self.core.permission(request.login, request.owner, request.package)
         return auth_pb2.GetPermissionResponse(permission=converters.permission_to_pb(permission))
+
+    async def ListAudit(self, request, context):
+        return audit.list_response(await self.core.list_audit(audit.query_from_pb(request)))

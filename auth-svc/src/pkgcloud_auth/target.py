@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pkgcloud_protos.v1.auth_pb2_grpc import add_AuthServiceServicer_to_server
+from pkgcloud_servicekit.audit import AuditJanitor
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
 from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.targets import Runtime, Target
@@ -14,17 +15,19 @@ from .store import AuthStore, make_auth_store
 
 
 class AuthComponent:
-    def __init__(self, server: GrpcServer, store: AuthStore, core: AuthCore, metrics: MetricsServer):
+    def __init__(self, server: GrpcServer, store: AuthStore, core: AuthCore, metrics: MetricsServer, janitor: AuditJanitor):
         self.server = server
         self.store = store
         self.core = core
         self.metrics = metrics
+        self.janitor = janitor
 
     async def stop(self) -> None:
         self.metrics.stop()
         try:
             await self.server.stop()
         finally:
+            await self.janitor.stop()
             await self.store.close()
 
 
@@ -41,9 +44,11 @@ async def start(runtime: Runtime) -> AuthComponent:
     except BaseException:
         await store.close()
         raise
+    janitor = AuditJanitor(store.purge_audit, runtime.settings.audit_retention_days, sweep=store.sweep_audit)
+    await janitor.start()
     metrics = MetricsServer(runtime.metrics_port("auth"))
     metrics.start()
-    return AuthComponent(server, store, core, metrics)
+    return AuthComponent(server, store, core, metrics, janitor)
 
 
 TARGET = Target(name="auth", start=start, add_commands=add_commands)

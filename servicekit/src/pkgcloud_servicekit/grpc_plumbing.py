@@ -2,7 +2,8 @@
 
 A server gets: the standard health service, an interceptor that restores the caller's
 request id, turns domain errors into status codes and counts calls in Prometheus.
-A channel gets an interceptor that sends the current request id along.
+A channel gets an interceptor that sends the current request id along, and who acts (the
+audit actor, see audit.py) when the caller knows it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import Counter, Histogram
 
+from .audit import actor_from_metadata, actor_metadata, actor_var
 from .errors import ServiceError
 from .logs import REQUEST_ID_HEADER, new_request_id, request_id_var, service_var
 
@@ -43,10 +45,12 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         md = dict(handler_call_details.invocation_metadata or ())
         rid = md.get(REQUEST_ID_HEADER) or new_request_id()
+        actor = actor_from_metadata(md)
         inner = handler.unary_unary
 
         async def wrapped(request, context):
             token = request_id_var.set(rid)
+            actor_token = actor_var.set(actor)
             svc_token = service_var.set(self.service)
             start = time.perf_counter()
             code = "OK"
@@ -69,6 +73,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 # one line per call, like an HTTP access log, under the caller's request id
                 log.info("rpc %s %s %.1fms", method, code, elapsed * 1000, extra={"fields": {"rpc": method, "code": code, "ms": round(elapsed * 1000, 2)}})
                 service_var.reset(svc_token)
+                actor_var.reset(actor_token)
                 request_id_var.reset(token)
 
         return grpc.unary_unary_rpc_method_handler(
@@ -82,6 +87,7 @@ class _RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, client_call_details, request):
         md = list(client_call_details.metadata or ())
         md.append((REQUEST_ID_HEADER, request_id_var.get()))
+        md.extend(actor_metadata(actor_var.get()))
         details = grpc.aio.ClientCallDetails(
             client_call_details.method, client_call_details.timeout, md,
             client_call_details.credentials, client_call_details.wait_for_ready,

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     stage_ttl_s: int = Field(3600, description="How long a staged upload stays open.")
     credential_cache_ttl_s: float = Field(1.0, description="How long the gateway caches a resolved credential.")
     outbox_poll_s: float = Field(1.0, description="How often the outbox relay looks for unsent events besides being woken.")
+    audit_retention_days: int = Field(365, ge=1, description="How long auth-svc and registry-svc keep audit entries (who changed what); older ones are purged hourly.")
 
     # --- logs ---
     log_level: str = Field("INFO", description="Log level.")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pkgcloud_servicekit import audit
+from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
@@ -65,6 +68,8 @@ MIGRATIONS = [
         FOREIGN KEY (org, grp) REFERENCES groups(org, name) ON DELETE CASCADE
     );
     """,
+    # 3: the audit trail (who changed what), written in the transaction of each change
+    audit.SQLITE_TABLE,
 ]
 
 _USER_COLUMNS = "login, email, password_hash, created_at_ms, name, user_type, description, disabled"
@@ -100,7 +105,7 @@ class SqliteAuthStore(AuthStore):
     async def close(self) -> None:
         await self.db.close()
 
-    async def create_user(self, user: UserRecord) -> None:
+    async def create_user(self, user: UserRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -108,6 +113,7 @@ class SqliteAuthStore(AuthStore):
                     (user.login, user.email, user.password_hash, user.created_at_ms, user.name,
                      user.user_type, user.description, int(user.disabled)),
                 )
+                await audit.sqlite_insert(conn, audit_entries)
         except sqlite3.IntegrityError as e:
             raise Conflict(f"login {user.login!r} is already taken") from e
 
@@ -115,17 +121,21 @@ class SqliteAuthStore(AuthStore):
         row = await self.db.fetchone(f"SELECT {_USER_COLUMNS} FROM users WHERE login = ?", (login,))
         return _user(row) if row else None
 
-    async def set_password_hash(self, login: str, password_hash: str) -> bool:
+    async def set_password_hash(self, login: str, password_hash: str, *, audit_entries: Sequence[AuditEntry] = ()) -> bool:
         async with self.db.transaction() as conn:
             cur = await conn.execute("UPDATE users SET password_hash = ? WHERE login = ?", (password_hash, login))
+            if cur.rowcount > 0:
+                await audit.sqlite_insert(conn, audit_entries)
             return cur.rowcount > 0
 
-    async def set_disabled(self, login: str, disabled: bool) -> bool:
+    async def set_disabled(self, login: str, disabled: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> bool:
         async with self.db.transaction() as conn:
             cur = await conn.execute("UPDATE users SET disabled = ? WHERE login = ?", (int(disabled), login))
+            if cur.rowcount > 0:
+                await audit.sqlite_insert(conn, audit_entries)
             return cur.rowcount > 0
 
-    async def create_token(self, token: TokenRecord) -> None:
+    async def create_token(self, token: TokenRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -134,6 +144,7 @@ class SqliteAuthStore(AuthStore):
                      token.created_at_ms, token.expires_at_ms, token.hostname, token.remote_addr,
                      token.last_used_ms, token.revoked_at_ms),
                 )
+                await audit.sqlite_insert(conn, audit_entries)
         except sqlite3.IntegrityError as e:
             if "FOREIGN KEY" in str(e):
                 raise NotFound(f"no user {token.login!r}") from e
@@ -158,7 +169,8 @@ class SqliteAuthStore(AuthStore):
             )
             return cur.rowcount > 0
 
-    async def revoke_tokens(self, login: str, selector: RevokeSelector, now_ms: int) -> list[TokenRecord]:
+    async def revoke_tokens(self, login: str, selector: RevokeSelector, now_ms: int, *,
+                            audit_of: Callable[[TokenRecord], AuditEntry] | None = None) -> list[TokenRecord]:
         if selector.token_sha256:
             where, arg = "token_sha256 = ?", selector.token_sha256
         elif selector.token_id:
@@ -180,10 +192,12 @@ class SqliteAuthStore(AuthStore):
                     f"UPDATE tokens SET revoked_at_ms = ? WHERE login = ? AND revoked_at_ms = 0 AND {where}",
                     (now_ms, login, arg),
                 )
+                if audit_of is not None:
+                    await audit.sqlite_insert(conn, [audit_of(r) for r in rows])
         return rows
 
     # --- organizations and groups -----------------------------------------------------
-    async def create_org(self, org: UserRecord, owners: GroupRecord) -> None:
+    async def create_org(self, org: UserRecord, owners: GroupRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -199,6 +213,7 @@ class SqliteAuthStore(AuthStore):
                     "INSERT INTO group_members (org, grp, login) VALUES (?, ?, ?)",
                     [(owners.org, owners.name, m) for m in owners.members],
                 )
+                await audit.sqlite_insert(conn, audit_entries)
         except sqlite3.IntegrityError as e:
             if "FOREIGN KEY" in str(e):
                 raise NotFound("no such member") from e
@@ -235,7 +250,7 @@ class SqliteAuthStore(AuthStore):
             return await self._groups(where + " AND org = ?", (login, org))
         return await self._groups(where, (login,))
 
-    async def put_group(self, group: GroupRecord) -> GroupRecord:
+    async def put_group(self, group: GroupRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> GroupRecord:
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -243,13 +258,15 @@ class SqliteAuthStore(AuthStore):
                     "ON CONFLICT (org, name) DO UPDATE SET permission = excluded.permission",
                     (group.org, group.name, group.permission, group.created_at_ms),
                 )
+                await audit.sqlite_insert(conn, audit_entries)
         except sqlite3.IntegrityError as e:
             raise NotFound(f"no organization {group.org!r}") from e
         stored = await self.get_group(group.org, group.name)
         assert stored is not None
         return stored
 
-    async def _set(self, table: str, column: str, org: str, name: str, value: str, present: bool) -> bool:
+    async def _set(self, table: str, column: str, org: str, name: str, value: str, present: bool,
+                   audit_entries: Sequence[AuditEntry]) -> bool:
         try:
             async with self.db.transaction() as conn:
                 async with conn.execute("SELECT 1 FROM groups WHERE org = ? AND name = ?", (org, name)) as cur:
@@ -263,12 +280,25 @@ class SqliteAuthStore(AuthStore):
                     cur = await conn.execute(
                         f"DELETE FROM {table} WHERE org = ? AND grp = ? AND {column} = ?", (org, name, value)
                     )
+                if cur.rowcount > 0:
+                    await audit.sqlite_insert(conn, audit_entries)
                 return cur.rowcount > 0
         except sqlite3.IntegrityError as e:
             raise NotFound(f"no user {value!r}") from e
 
-    async def set_member(self, org: str, name: str, login: str, present: bool) -> bool:
-        return await self._set("group_members", "login", org, name, login, present)
+    async def set_member(self, org: str, name: str, login: str, present: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> bool:
+        return await self._set("group_members", "login", org, name, login, present, audit_entries)
 
-    async def set_package(self, org: str, name: str, package: str, present: bool) -> bool:
-        return await self._set("group_packages", "package", org, name, package, present)
+    async def set_package(self, org: str, name: str, package: str, present: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> bool:
+        return await self._set("group_packages", "package", org, name, package, present, audit_entries)
+
+    # --- audit trail ------------------------------------------------------------------
+    async def record_audit(self, entries: Sequence[AuditEntry]) -> None:
+        async with self.db.transaction() as conn:
+            await audit.sqlite_insert(conn, entries)
+
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        return await audit.sqlite_list(self.db, query)
+
+    async def purge_audit(self, before_ms: int) -> int:
+        return await audit.sqlite_purge(self.db, before_ms)

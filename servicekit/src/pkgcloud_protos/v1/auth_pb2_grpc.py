@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from pkgcloud_protos.v1 import auth_pb2 as pkgcloud__protos_dot_v1_dot_auth__pb2
+from pkgcloud_protos.v1 import common_pb2 as pkgcloud__protos_dot_v1_dot_common__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -128,6 +129,11 @@ class AuthServiceStub:
                 '/pkgcloud.v1.AuthService/GetPermission',
                 request_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.FromString,
+                _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/pkgcloud.v1.AuthService/ListAudit',
+                request_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.FromString,
                 _registered_method=True)
 
 
@@ -260,6 +266,15 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAudit(self, request, context):
+        """--- audit trail (issue 11) ---
+        The owner's entries (accounts, tokens, organizations, groups, refused logins), newest
+        first. The gateway decides who may read them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -357,6 +372,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetPermission,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -872,6 +892,33 @@ class AuthService:
             '/pkgcloud.v1.AuthService/GetPermission',
             pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_auth__pb2.GetPermissionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.AuthService/ListAudit',
+            pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -83,3 +83,53 @@ class FileRecord(_message.Message):
     yanked: bool
     yanked_reason: str
     def __init__(self, owner: _Optional[str] = ..., package: _Optional[str] = ..., version: _Optional[str] = ..., basename: _Optional[str] = ..., type: _Optional[str] = ..., subdir: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., md5: _Optional[str] = ..., blob_key: _Optional[str] = ..., attrs_json: _Optional[str] = ..., upload_time_ms: _Optional[int] = ..., package_public: _Optional[bool] = ..., description: _Optional[str] = ..., dependencies_json: _Optional[str] = ..., download_count: _Optional[int] = ..., blake2_256: _Optional[str] = ..., yanked: _Optional[bool] = ..., yanked_reason: _Optional[str] = ...) -> None: ...
+
+class AuditPosition(_message.Message):
+    __slots__ = ("at_ms", "id")
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    at_ms: int
+    id: int
+    def __init__(self, at_ms: _Optional[int] = ..., id: _Optional[int] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("id", "owner", "at_ms", "actor", "token", "action", "target", "request_id", "client")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    owner: str
+    at_ms: int
+    actor: str
+    token: str
+    action: str
+    target: str
+    request_id: str
+    client: str
+    def __init__(self, id: _Optional[int] = ..., owner: _Optional[str] = ..., at_ms: _Optional[int] = ..., actor: _Optional[str] = ..., token: _Optional[str] = ..., action: _Optional[str] = ..., target: _Optional[str] = ..., request_id: _Optional[str] = ..., client: _Optional[str] = ...) -> None: ...
+
+class ListAuditRequest(_message.Message):
+    __slots__ = ("owner", "before", "limit", "action", "actor")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    before: AuditPosition
+    limit: int
+    action: str
+    actor: str
+    def __init__(self, owner: _Optional[str] = ..., before: _Optional[_Union[AuditPosition, _Mapping]] = ..., limit: _Optional[int] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class ListAuditResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...

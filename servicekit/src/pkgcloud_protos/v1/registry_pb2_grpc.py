@@ -190,6 +190,11 @@ class RegistryServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.FromString,
                 _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/ListAudit',
+                request_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -402,6 +407,15 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAudit(self, request, context):
+        """--- audit trail (issue 11) ---------------------------------------------------------
+        The owner's entries (uploads, removals, labels, privacy, collaborators, yanks), newest
+        first. The gateway decides who may read them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -559,6 +573,11 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.SearchPackages,
                     request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1398,6 +1417,33 @@ class RegistryService:
             '/pkgcloud.v1.RegistryService/SearchPackages',
             pkgcloud__protos_dot_v1_dot_registry__pb2.SearchPackagesRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_registry__pb2.ListPackagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/ListAudit',
+            pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_common__pb2.ListAuditResponse.FromString,
             options,
             channel_credentials,
             insecure,
