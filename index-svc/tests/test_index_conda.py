@@ -375,6 +375,10 @@ class _CountingBlobs(FilesystemBlobStore):
         self.written.append(key)
         return await super().put_bytes(key, data)
 
+    async def write_if_newer(self, key, data, generation):
+        self.written.append(key)
+        return await super().write_if_newer(key, data, generation)
+
 
 async def test_an_upload_rewrites_only_what_it_changed(tmp_path, store, synthetic_conda_file):
     blobs = _CountingBlobs(tmp_path / "blobs")
@@ -424,6 +428,12 @@ class _FailingOnce(FilesystemBlobStore):
             raise OSError("disk full")
         await super().write_bytes(key, data)
 
+    async def write_if_newer(self, key, data, generation):
+        if self.needle and self.needle in key:
+            self.needle = None
+            raise OSError("disk full")
+        return await super().write_if_newer(key, data, generation)
+
 
 async def test_a_failed_write_is_retried_at_the_next_publish(tmp_path, store, synthetic_conda_file):
     blobs = _FailingOnce(tmp_path / "blobs", None)
@@ -444,3 +454,46 @@ async def test_a_failed_write_is_retried_at_the_next_publish(tmp_path, store, sy
     current = json.loads(await blobs.read_bytes(layout.document_key("alice", "private", "main", "linux-64/current_repodata.json")))
     assert set(current["packages.conda"]) == {a2.fn}
     await _assert_equals_rebuild(blobs, {(f.package, f.version, f.basename): f for f in (a, a2, b)}, tmp_path, "after the retry")
+
+
+class _HeldWrites(FilesystemBlobStore):
+    """Holds every conditional write until `release` is set (a replica stalled mid-publish)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.release = asyncio.Event()
+        self.skipped: list[str] = []
+
+    async def write_if_newer(self, key, data, generation):
+        await self.release.wait()
+        done = await super().write_if_newer(key, data, generation)
+        if not done:
+            self.skipped.append(key)
+        return done
+
+
+async def test_a_stale_replica_never_writes_over_a_newer_publish(tmp_path, store, synthetic_conda_file):
+    # Replica A applies e1 and stalls before writing; the owner moves to replica B, which
+    # applies e2 (a removal) and publishes. A's writes then land: every one is skipped, the
+    # documents stay B's, and A drops what it held of the owner.
+    a, b = synthetic_conda_file("numpy", "1.0"), synthetic_conda_file("numpy", "2.0", upload=1)
+    first = [UpsertFile(_indexed(a)), UpsertFile(_indexed(b))]
+    await store.apply_event(AppliedEvent("e0", "test", "alice", 1), first)
+    await CondaIndexPublisher(store, FilesystemBlobStore(tmp_path / "blobs")).publish("alice", first)
+    held = _HeldWrites(tmp_path / "blobs")
+    replica_a, replica_b = CondaIndexPublisher(store, held), CondaIndexPublisher(store, FilesystemBlobStore(tmp_path / "blobs"))
+    change = [UpsertFile(_indexed(synthetic_conda_file("tzdata", "1", subdir="noarch")))]
+    await store.apply_event(AppliedEvent("e1", "test", "alice", 1), change)
+    stalled = asyncio.create_task(replica_a.publish("alice", change))
+    await asyncio.sleep(0)
+    removal = [RemoveFile("alice", b.package, b.version, b.basename)]
+    await store.apply_event(AppliedEvent("e2", "test", "alice", 1), removal)
+    await replica_b.publish("alice", removal)
+    held.release.set()
+    await stalled
+    assert held.skipped  # A found generation 3 stored, and stopped there
+    assert "alice" not in replica_a._channels
+    for subdir in ("linux-64", "noarch"):
+        assert await held.generation(layout.document_key("alice", "public", "main", f"{subdir}/repodata.json")) == 3
+    tz = synthetic_conda_file("tzdata", "1", subdir="noarch")
+    await _assert_equals_rebuild(held, {(f.package, f.version, f.basename): f for f in (a, tz)}, tmp_path, "after the race")

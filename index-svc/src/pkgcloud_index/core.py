@@ -47,9 +47,12 @@ class IndexCore:
         )
         applied = await self.store.apply_event(entry, event.changes)
         EVENTS.labels("applied" if applied else "duplicate").inc()
-        if applied:
-            for publisher in self.publishers:
+        for publisher in self.publishers:
+            if applied:
                 await publisher.publish(event.owner, event.changes)
+            elif (catch_up := getattr(publisher, "catch_up", None)) is not None:
+                # a redelivery: the replica that applied it may have died before publishing
+                await catch_up(event.owner)
         return applied
 
     async def status(self, owner: str = "") -> list[OwnerStatus]:

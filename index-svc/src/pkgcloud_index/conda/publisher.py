@@ -9,6 +9,12 @@ consistent: shards, then the subdir's documents, then the shard index, then chan
 and the manifest. Compressions run in worker threads while the event loop writes what is
 ready, the public view's repodata.json first.
 
+Replicas: every document is written with a generation, the owner's applied-event count
+the documents reflect, by a compare-and-set in the blob store (`write_if_newer`). A replica
+that lost the owner to another one (its broker connection dropped mid-event) and still has
+writes in flight finds a newer generation stored: its write is skipped, and it drops what it
+holds of the owner so that it reloads from the index store if the owner comes back to it.
+
 Crash safety: after publishing, the owner's state blob records how many applied events the
 documents reflect. At start, an owner whose applied-event count is ahead of it (a crash
 between applying an event and publishing it) is rebuilt from the index store.
@@ -25,7 +31,7 @@ import msgpack
 import zstandard
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
-from ..store import FileChange, IndexStore, RemoveFile, RemovePackage, SetPackagePrivacy, UpsertFile
+from ..store import FileChange, IndexStore
 from . import layout
 from .owner_channels import OwnerChannels, Placement, conda_file
 from .records import CondaFile
@@ -36,6 +42,10 @@ __all__ = ["CondaIndexPublisher", "conda_file"]
 log = logging.getLogger(__name__)
 
 _WRITE_BATCH = 32
+
+
+class Superseded(Exception):
+    """A document is stored at a newer generation than the one being written."""
 
 
 class CondaIndexPublisher:
@@ -74,29 +84,48 @@ class CondaIndexPublisher:
                 self._forget(owner)
             channels = self._channels.get(owner)
             if channels is None:
-                # freshly loaded from the store, which holds these changes already: what they
-                # touched is every placement in the subdirs they name (compared by hash first)
+                # freshly loaded from the store, which holds these changes already: every
+                # placement is compared by hash with what is published, not only the subdirs
+                # the changes name, because another replica may have held the owner since,
+                # and a superseded one may have left documents its manifest does not name
                 channels = await self._load(owner)
-                subdirs = _subdirs_named(channels, changes)
                 touched = {(view, label, s) for view in layout.VIEWS
-                           for label, s in channels.placements(view) | self._manifest_placements(owner, view)
-                           if subdirs is None or s in subdirs}
+                           for label, s in channels.placements(view) | self._manifest_placements(owner, view)}
             else:
                 touched = channels.apply(changes)
             # what we hold reflects the store now, even if a write below fails (then the next
             # publish retries it; a reload would only look at the subdirs of the next change)
             self._seen[owner] = applied
-            if touched:
-                await self._publish(owner, touched)
-            await self._mark_published(owner, applied)
+            try:
+                if touched:
+                    await self._publish(owner, touched, generation=applied)
+                await self._mark_published(owner, applied)
+            except Superseded as exc:
+                # another replica published a newer state of this owner: what we hold is stale
+                log.info("conda channels of %s: %s; leaving them to the newer writer", owner, exc)
+                self._forget(owner)
+
+    async def catch_up(self, owner: str) -> None:
+        """An event arrived that the store had applied already (a redelivery after the
+        replica that applied it lost its broker connection, maybe before publishing):
+        publish the owner if the published state is behind the store."""
+        if await self._published_count(owner) < await self._applied_count(owner):
+            async with self._lock(owner):
+                self._forget(owner)
+            await self.publish(owner, [])
 
     async def rebuild(self, owner: str) -> None:
         async with self._lock(owner):
             applied = await self._applied_count(owner)
             self._channels.pop(owner, None)
             await self._load(owner)
-            await self._publish(owner, set(), force=True)
-            await self._mark_published(owner, applied)
+            try:
+                await self._publish(owner, set(), force=True, generation=applied)
+                await self._mark_published(owner, applied)
+            except Superseded as exc:
+                log.info("conda channels of %s: %s; leaving them to the newer writer", owner, exc)
+                self._forget(owner)
+                return
             self._seen[owner] = applied
 
     async def rebuild_from(self, owner: str, files: Iterable[CondaFile]) -> None:
@@ -104,13 +133,17 @@ class CondaIndexPublisher:
         async with self._lock(owner):
             self._channels[owner] = OwnerChannels(files)
             await self._load_manifests(owner)
-            await self._publish(owner, set(), force=True)
-            if self.store is not None:
-                await self._mark_published(owner, await self._applied_count(owner))
+            # the store was resynced to these records (one more applied event): that count is
+            # their generation; without a store they are written over any generation
+            generation = await self._applied_count(owner) if self.store is not None else None
+            await self._publish(owner, set(), force=True, generation=generation)
+            if generation is not None:
+                await self._mark_published(owner, generation)
 
     def _forget(self, owner: str) -> None:
         """Drop what this process remembers of owner's published state (it changed elsewhere)."""
         self._channels.pop(owner, None)
+        self._seen.pop(owner, None)
         for view in layout.VIEWS:
             self._manifests.pop((owner, view), None)
             self._manifests_written.pop((owner, view), None)
@@ -134,7 +167,14 @@ class CondaIndexPublisher:
             return -1
 
     async def _mark_published(self, owner: str, applied: int) -> None:
-        await self.blobs.write_bytes(layout.state_key(owner), json.dumps({"events_applied": applied}).encode())
+        await self._write(layout.state_key(owner), json.dumps({"events_applied": applied}).encode(), applied)
+
+    async def _write(self, key: str, data: bytes, generation: int | None) -> None:
+        """Write a document at a generation; raises Superseded when a newer one is stored."""
+        if generation is None:
+            await self.blobs.write_bytes(key, data)
+        elif not await self.blobs.write_if_newer(key, data, generation):
+            raise Superseded(f"{key} is stored at a generation newer than {generation}")
 
     async def _load(self, owner: str) -> OwnerChannels:
         files = await self.store.list_files(owner)
@@ -157,7 +197,7 @@ class CondaIndexPublisher:
         return {(label, s) for label, subdirs in self._manifests.get((owner, view), {}).items() for s in subdirs}
 
     # --- publishing -------------------------------------------------------------------
-    async def _publish(self, owner: str, touched: set[Placement], *, force: bool = False) -> None:
+    async def _publish(self, owner: str, touched: set[Placement], *, force: bool = False, generation: int | None) -> None:
         channels = self._channels[owner]
         # (label, subdir) -> documents both views publish (no private file there): built once
         shared: dict[tuple[str, str], SubdirDocuments] = {}
@@ -182,7 +222,8 @@ class CondaIndexPublisher:
                         self._published[(owner, view, label, subdir)] = (index, index.generation)
                         continue
                 writes.setdefault((view, label), []).append((subdir, docs))
-        tasks = {key: asyncio.ensure_future(self._write_subdirs(owner, *key, items, sweep=force)) for key, items in writes.items()}
+        tasks = {key: asyncio.ensure_future(self._write_subdirs(owner, *key, items, sweep=force, generation=generation))
+                 for key, items in writes.items()}
         channeldata: dict[str, bytes] = {}
         for view in layout.VIEWS:
             labels = set(self._manifests[(owner, view)]) if force else {label for v, label in writes if v == view}
@@ -192,7 +233,7 @@ class CondaIndexPublisher:
                     cd = channels.channeldata(view, label)
                     if channels.views_agree(label):
                         channeldata[label] = cd
-                tasks[(view, label)] = asyncio.ensure_future(self._then_put(tasks[(view, label)], owner, view, label, cd))
+                tasks[(view, label)] = asyncio.ensure_future(self._then_put(tasks[(view, label)], owner, view, label, cd, generation))
         try:
             await asyncio.gather(*tasks.values())
         except BaseException:
@@ -203,7 +244,7 @@ class CondaIndexPublisher:
         for view in layout.VIEWS:
             manifest = json.dumps(self._manifests[(owner, view)], sort_keys=True).encode()
             if force or self._manifests_written.get((owner, view)) != manifest:
-                await self.blobs.write_bytes(layout.manifest_key(owner, view), manifest)
+                await self._write(layout.manifest_key(owner, view), manifest, generation)
                 self._manifests_written[(owner, view)] = manifest
 
     def _targets(self, owner: str, view: str, channels: OwnerChannels, touched: set[Placement], force: bool) -> set[tuple[str, str]]:
@@ -225,24 +266,27 @@ class CondaIndexPublisher:
         targets |= {p for p in holding if force or p[1] not in manifest[p[0]]}
         return targets
 
-    async def _write_subdirs(self, owner: str, view: str, label: str, items: list[tuple[str, SubdirDocuments]], *, sweep: bool) -> None:
+    async def _write_subdirs(self, owner: str, view: str, label: str, items: list[tuple[str, SubdirDocuments]], *, sweep: bool,
+                             generation: int | None) -> None:
         channels = self._channels[owner]
-        digests = await asyncio.gather(*(self._write_subdir(owner, view, label, subdir, docs, sweep=sweep) for subdir, docs in items))
+        digests = await asyncio.gather(*(self._write_subdir(owner, view, label, subdir, docs, sweep=sweep, generation=generation)
+                                         for subdir, docs in items))
         published = self._manifests[(owner, view)][label]
         for (subdir, _), (digest, generation) in zip(items, digests, strict=True):
             published[subdir] = digest
             index = channels.index(view, label, subdir)
             self._published[(owner, view, label, subdir)] = (index, generation)
 
-    async def _then_put(self, before: asyncio.Future, owner: str, view: str, label: str, channeldata: bytes) -> None:
+    async def _then_put(self, before: asyncio.Future, owner: str, view: str, label: str, channeldata: bytes,
+                        generation: int | None) -> None:
         await before  # the label's subdir documents first
-        await self.blobs.write_bytes(layout.document_key(owner, view, label, "channeldata.json"), channeldata)
+        await self._write(layout.document_key(owner, view, label, "channeldata.json"), channeldata, generation)
 
     async def _write_subdir(self, owner: str, view: str, label: str, subdir: str, docs: SubdirDocuments, *,
-                            sweep: bool = False) -> tuple[str, int]:
+                            sweep: bool = False, generation: int | None = None) -> tuple[str, int]:
         """Write one subdir's documents in reader-safe order; (repodata.json's sha256, the
         generation of the index they were built from)."""
-        generation = self._channels[owner].index(view, label, subdir).generation
+        index_generation = self._channels[owner].index(view, label, subdir).generation
         prefix = layout.label_prefix(owner, view, label)
         written = self._written_shards.setdefault(prefix, set())
         generation_key = (prefix, subdir)
@@ -259,13 +303,13 @@ class CondaIndexPublisher:
         async def put(path: str, data: bytes | None = None) -> None:
             if data is None:
                 data = await docs.compressed(path)
-            await self.blobs.write_bytes(layout.document_key(owner, view, label, path), data)
+            await self._write(layout.document_key(owner, view, label, path), data, generation)
 
         await asyncio.gather(*(put(p, data) for p, data in docs.plain.items()), *(put(p) for p in docs.compressed_paths))
         # the shard index last: it must never name a shard that is not there yet
         await put(docs.shard_index_path)
         await self._collect_shards(owner, view, label, subdir, set(new_shards), sweep=sweep)
-        return await docs.repodata_sha256(), generation
+        return await docs.repodata_sha256(), index_generation
 
     async def _put_all(self, owner: str, view: str, label: str, items: list[tuple[str, bytes]]) -> None:
         # Independent blobs: written a batch at a time, so a store's per-write latency
@@ -302,21 +346,3 @@ class CondaIndexPublisher:
             await self.blobs.delete(layout.document_key(owner, view, label, path))
         self._written_shards.get(prefix, set()).difference_update(doomed)
         self._shard_generations[(prefix, subdir)] = (current, new)
-
-
-def _subdirs_named(channels: OwnerChannels, changes: Sequence[FileChange]) -> set[str] | None:
-    """The subdirs the changes may have touched, None for any (a package removed: its files
-    are gone from the store, and with them where they were)."""
-    out: set[str] = set()
-    for change in changes:
-        match change:
-            case UpsertFile(file=f):
-                if f.type == "conda":
-                    out.add(conda_file(f).subdir)
-            case RemoveFile(basename=b):
-                out.add(b.split("/", 1)[0])
-            case SetPackagePrivacy(package=p):
-                out |= channels.subdirs_of(p)
-            case RemovePackage():
-                return None
-    return out
