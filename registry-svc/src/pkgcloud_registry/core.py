@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
+from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore, content_key, sidecar_key
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound, TooLarge
 from pkgcloud_servicekit.events import new_event
@@ -144,7 +146,7 @@ class RegistryCore:
             owner=owner, name=name, public=public, summary=summary, license=_license_name(attrs), package_types=types,
             public_attrs=attrs, created_at_ms=t, modified_at_ms=t,
         )
-        await self.store.create_package(pkg)
+        await self.store.create_package(pkg, audit_entries=[audit.entry(owner, "package.create", f"{owner}/{name}")])
         return PackageDetail(pkg, [], [])
 
     async def _package(self, owner: str, name: str) -> PackageRecord:
@@ -176,7 +178,7 @@ class RegistryCore:
             update["summary"] = changes["summary"]
         if "license" in changes:
             update["license"] = _license_name(changes)
-        updated = await self.store.update_package(owner, name, **update)
+        updated = await self.store.update_package(owner, name, audit_entries=[audit.entry(owner, "package.update", f"{owner}/{name}")], **update)
         if updated is None:
             raise NotFound("Package not found")
         return await self._detail(updated)
@@ -188,7 +190,7 @@ class RegistryCore:
             removed = events_pb2.PackageRemoved(package=pkg.name, files=[file_record(f, package_public=pkg.public) for f in files])
             return [new_event(pkg.owner, package_removed=removed)]
 
-        files = await self.store.delete_package(owner, name, events)
+        files = await self.store.delete_package(owner, name, events, audit_entries=[audit.entry(owner, "package.remove", f"{owner}/{name}")])
         if files is None:
             raise NotFound("Package not found")
         self._notify()
@@ -200,7 +202,7 @@ class RegistryCore:
         pkg = await self._package(owner, package)
         names.validate_version(version)
         rel = ReleaseRecord(owner=owner, package=package, version=version, attrs=_json_object("attrs", attrs_json), created_at_ms=now_ms())
-        await self.store.create_release(rel)
+        await self.store.create_release(rel, audit_entries=[audit.entry(owner, "release.create", f"{owner}/{package}/{version}")])
         return ReleaseDetail(rel, [], pkg.public)
 
     async def get_release(self, owner: str, package: str, version: str) -> ReleaseDetail:
@@ -214,7 +216,8 @@ class RegistryCore:
     async def update_release(self, owner: str, package: str, version: str, attrs_json: str) -> ReleaseDetail:
         current = await self.get_release(owner, package, version)
         attrs = {**current.release.attrs, **_json_object("attrs", attrs_json)}
-        rel = await self.store.update_release(owner, package, version, attrs)
+        rel = await self.store.update_release(owner, package, version, attrs,
+                                              audit_entries=[audit.entry(owner, "release.update", f"{owner}/{package}/{version}")])
         if rel is None:
             raise NotFound("Release not found")
         return ReleaseDetail(rel, current.files, current.package_public)
@@ -228,7 +231,8 @@ class RegistryCore:
                 new_event(pkg.owner, file_removed=events_pb2.FileRemoved(file=file_record(f, package_public=pkg.public))) for f in files
             ]
 
-        files = await self.store.delete_release(owner, package, version, events)
+        files = await self.store.delete_release(owner, package, version, events,
+                                                audit_entries=[audit.entry(owner, "release.remove", f"{owner}/{package}/{version}")])
         if files is None:
             raise NotFound("Release not found")
         self._notify()
@@ -252,7 +256,8 @@ class RegistryCore:
         def event(pkg: PackageRecord, f: StoredFile) -> events_pb2.Event:
             return new_event(pkg.owner, file_removed=events_pb2.FileRemoved(file=file_record(f, package_public=pkg.public)))
 
-        f = await self.store.delete_file(owner, package, version, basename, event)
+        f = await self.store.delete_file(owner, package, version, basename, event,
+                                         audit_entries=[audit.entry(owner, "file.remove", f"{owner}/{package}/{version}/{basename}")])
         if f is None:
             raise NotFound("Distribution not found")
         self._notify()
@@ -281,7 +286,8 @@ class RegistryCore:
         def event(pkg: PackageRecord, after: StoredFile) -> events_pb2.Event:
             return new_event(pkg.owner, file_yank_changed=events_pb2.FileYankChanged(file=file_record(after, package_public=pkg.public)))
 
-        f = await self.store.set_file_yanked(owner, package, version, basename, yanked, reason, event)
+        entries = [audit.entry(owner, "file.yank" if yanked else "file.unyank", f"{owner}/{package}/{version}/{basename}")]
+        f = await self.store.set_file_yanked(owner, package, version, basename, yanked, reason, event, audit_entries=entries)
         if f is None:
             raise NotFound("Distribution not found")
         self._notify()
@@ -432,7 +438,8 @@ class RegistryCore:
             if not await self.blobs.exists(key):
                 await self.blobs.copy(stage.upload_key, key)
             try:
-                await self.store.add_file(f, event, package_type=stage.distribution_type, modified_at_ms=f.upload_time_ms, commit_dist_id=dist_id)
+                await self.store.add_file(f, event, package_type=stage.distribution_type, modified_at_ms=f.upload_time_ms, commit_dist_id=dist_id,
+                                          audit_entries=[audit.entry(owner, "file.upload", f"{owner}/{package}/{version}/{basename}")])
             except BaseException:
                 if not await self.store.sha256_in_use(sha256):
                     await self.blobs.delete(key)
@@ -449,6 +456,11 @@ class RegistryCore:
             if f.type not in FILE_TYPES:
                 raise Invalid(f"unknown file type {f.type!r}")
         return await self.store.bulk_add_files(files, public=public)
+
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        """The owner's entries (RegistryStore.list_audit); the caller decided who may read them."""
+        names.validate_owner(query.owner)
+        return await self.store.list_audit(query)
 
     async def _finish_stage(self, stage: StagedUpload) -> None:
         if stage.state != STAGE_COMMITTED:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.errors import Conflict, Forbidden, Invalid, NotFound
 from pkgcloud_servicekit.events import new_event
 
@@ -69,10 +70,13 @@ class LabelManager:
 
     async def set_locked(self, owner: str, label: str, locked: bool) -> LabelInfo:
         info, _ = await self.show(owner, label)
-        await self.store.set_label_locked(owner, label, locked)
+        entries = [audit.entry(owner, "label.lock" if locked else "label.unlock", f"{owner}#{label}")]
+        await self.store.set_label_locked(owner, label, locked, audit_entries=entries)
         return LabelInfo(label, locked, info.file_count)
 
-    async def _relabel(self, changes: list[tuple[StoredFile, tuple[str, ...]]]) -> list[ChangedFile]:
+    async def _relabel(self, changes: list[tuple[StoredFile, tuple[str, ...]]], action: str, label: str) -> list[ChangedFile]:
+        """Each file's new labels, its event and its audit entry (`action` on `label`), one
+        atomic write per file."""
         out: list[ChangedFile] = []
         public: dict[str, bool] = {}
 
@@ -82,7 +86,8 @@ class LabelManager:
 
         try:
             for f, labels in changes:
-                after = await self.store.set_file_labels(f.owner, f.package, f.version, f.basename, labels, event)
+                entry = audit.entry(f.owner, action, f"{f.owner}/{f.package}/{f.version}/{f.basename}#{label}")
+                after = await self.store.set_file_labels(f.owner, f.package, f.version, f.basename, labels, event, audit_entries=[entry])
                 if after is not None:
                     out.append(ChangedFile(after, public.get(f.package, True)))
         finally:
@@ -95,7 +100,7 @@ class LabelManager:
         names.validate_label(dst)
         await self.require_unlocked(owner, [dst])
         _, files = await self.show(owner, src)
-        return await self._relabel([(f, (*f.labels, dst)) for f in files if dst not in f.labels])
+        return await self._relabel([(f, (*f.labels, dst)) for f in files if dst not in f.labels], "label.copy", dst)
 
     @staticmethod
     def _matches(f: StoredFile, package: str, version: str, basename: str) -> bool:
@@ -107,7 +112,7 @@ class LabelManager:
         files = [f for f in await self._files(owner) if label in f.labels and self._matches(f, package, version, basename)]
         if not files and not package:
             await self.show(owner, label)  # NotFound for a label that does not exist
-        return await self._relabel([(f, tuple(x for x in f.labels if x != label)) for f in files])
+        return await self._relabel([(f, tuple(x for x in f.labels if x != label)) for f in files], "label.remove", label)
 
     async def add(self, owner: str, label: str, package: str = "", version: str = "", basename: str = "") -> list[ChangedFile]:
         names.validate_label(label)
@@ -117,7 +122,7 @@ class LabelManager:
         files = [f for f in await self._files(owner) if self._matches(f, package, version, basename)]
         if not files:
             raise NotFound(f"no file of {owner}/{package} matches")
-        return await self._relabel([(f, (*f.labels, label)) for f in files if label not in f.labels])
+        return await self._relabel([(f, (*f.labels, label)) for f in files if label not in f.labels], "label.add", label)
 
     async def copy_files(
         self, owner: str, package: str, version: str, basename: str, from_label: str, to_label: str, *, to_owner: str = "", mode: str = "",
@@ -140,7 +145,7 @@ class LabelManager:
         already = [f for f in files if to_label in f.labels]
         if already and not mode and from_label != to_label:
             raise Conflict(f"file {already[0].basename} is already in label {to_label!r}")
-        changed = await self._relabel([(f, (*f.labels, to_label)) for f in files if to_label not in f.labels])
+        changed = await self._relabel([(f, (*f.labels, to_label)) for f in files if to_label not in f.labels], "file.copy", to_label)
         by_key = {(c.file.basename): c for c in changed}
         # the answer lists every copied file, also those that were already there
         return [by_key.get(f.basename) or ChangedFile(f, True) for f in files]

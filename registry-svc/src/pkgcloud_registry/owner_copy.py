@@ -14,6 +14,7 @@ import json
 from typing import TYPE_CHECKING
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound
 from pkgcloud_servicekit.events import new_event
 
@@ -73,7 +74,7 @@ async def copy_to_owner(
     for f, existing in plan:
         if existing is not None and existing.sha256 == f.sha256:
             if to_label not in existing.labels:
-                out += await core.labels._relabel([(existing, (*existing.labels, to_label))])
+                out += await core.labels._relabel([(existing, (*existing.labels, to_label))], "file.copy", to_label)
             else:
                 out.append(ChangedFile(existing, destination.public))
             continue
@@ -86,7 +87,8 @@ async def copy_to_owner(
             # the source's record may have been removed since it was read: its blob with it
             if not await core.blobs.exists(f.blob_key):
                 raise NotFound(f"file {f.basename} of {owner}/{package}/{version} is gone")
-            await core.store.add_file(copy, event, package_type=f.type, modified_at_ms=copy.upload_time_ms)
+            entry = audit.entry(to_owner, "file.copy", f"{to_owner}/{package}/{version}/{f.basename}#{to_label}")
+            await core.store.add_file(copy, event, package_type=f.type, modified_at_ms=copy.upload_time_ms, audit_entries=[entry])
         core._notify()
         out.append(ChangedFile(copy, destination.public))
     return out

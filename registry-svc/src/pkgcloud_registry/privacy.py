@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.errors import Invalid, NotFound
 from pkgcloud_servicekit.events import new_event
 
@@ -50,7 +51,8 @@ class PackageAccessManager:
             return new_event(pkg.owner, package_privacy_changed=changed)
 
         before = await self.store.get_package(owner, name)
-        pkg = await self.store.set_package_public(owner, name, public, self._now_ms(), event)
+        entries = [audit.entry(owner, "package.public" if public else "package.private", f"{owner}/{name}")]
+        pkg = await self.store.set_package_public(owner, name, public, self._now_ms(), event, audit_entries=entries)
         if pkg is None:
             raise NotFound("Package not found")
         if before is not None and before.public != pkg.public:
@@ -68,7 +70,9 @@ class PackageAccessManager:
     async def add_collaborator(self, owner: str, name: str, login: str) -> list[str]:
         names.validate_owner(owner)
         names.validate_package(name)
-        logins = await self.store.add_collaborator(owner, name, _login(login))
+        who = _login(login)
+        entries = [audit.entry(owner, "collaborator.add", f"{owner}/{name}/collaborators/{who}")]
+        logins = await self.store.add_collaborator(owner, name, who, audit_entries=entries)
         if logins is None:
             raise NotFound("Package not found")
         return logins
@@ -76,7 +80,9 @@ class PackageAccessManager:
     async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str]:
         names.validate_owner(owner)
         names.validate_package(name)
-        logins = await self.store.remove_collaborator(owner, name, _login(login))
+        who = _login(login)
+        entries = [audit.entry(owner, "collaborator.remove", f"{owner}/{name}/collaborators/{who}")]
+        logins = await self.store.remove_collaborator(owner, name, who, audit_entries=entries)
         if logins is None:
             raise NotFound("Package not found")
         return logins

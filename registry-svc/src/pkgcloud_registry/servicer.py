@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pkgcloud_protos.v1 import common_pb2, registry_pb2, registry_pb2_grpc
+from pkgcloud_servicekit import audit
 
 from .convert import file_record, package_message, release_message
 from .core import PackageDetail, RegistryCore, ReleaseDetail
@@ -176,6 +177,10 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
     async def SearchPackages(self, request, context):
         found = await self.core.access.search(request.name, request.package_type, request.platform, request.limit)
         return registry_pb2.ListPackagesResponse(packages=[package_message(p, [], files) for p, files in found])
+
+    # --- audit trail (issue 11) -----------------------------------------------------
+    async def ListAudit(self, request, context):
+        return audit.list_response(await self.core.list_audit(audit.query_from_pb(request)))
 
 
 def _label(i) -> registry_pb2.LabelInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from pkgcloud_protos.v1 import registry_pb2_grpc
+from pkgcloud_servicekit.audit import AuditJanitor
 from pkgcloud_servicekit.grpc_plumbing import GrpcServer
 from pkgcloud_servicekit.metrics import MetricsServer
 from pkgcloud_servicekit.targets import Runtime, Target
@@ -18,18 +19,22 @@ log = logging.getLogger(__name__)
 
 
 class RegistryComponent:
-    def __init__(self, store: RegistryStore, relay: OutboxRelay, janitor: StageJanitor, server: GrpcServer | None, metrics: MetricsServer):
+    def __init__(self, store: RegistryStore, relay: OutboxRelay, janitor: StageJanitor, server: GrpcServer | None, metrics: MetricsServer,
+                 audit_janitor: AuditJanitor | None = None):
         self.store = store
         self.relay = relay
         self.janitor = janitor
         self.server = server
         self.metrics = metrics
+        self.audit_janitor = audit_janitor
 
     async def stop(self) -> None:
         self.metrics.stop()
         if self.server is not None:
             await self.server.stop()
         await self.janitor.stop()
+        if self.audit_janitor is not None:
+            await self.audit_janitor.stop()
         await self.relay.stop()
         await self.store.close()
 
@@ -41,6 +46,7 @@ async def start(runtime: Runtime) -> RegistryComponent:
     relay = OutboxRelay(store, runtime.bus, settings.outbox_poll_s)
     core = RegistryCore(store, runtime.blobs, settings, on_commit=relay.wake)
     janitor = StageJanitor(core, interval_s=max(1.0, min(60.0, settings.stage_ttl_s / 4)))
+    audit_janitor = AuditJanitor(store.purge_audit, settings.audit_retention_days, sweep=store.sweep_audit)
     server: GrpcServer | None = None
     metrics = MetricsServer(runtime.metrics_port("registry"))
     try:
@@ -50,12 +56,13 @@ async def start(runtime: Runtime) -> RegistryComponent:
         )
         await relay.start()
         await janitor.start()
+        await audit_janitor.start()
         await server.start()
         metrics.start()
     except BaseException:
-        await RegistryComponent(store, relay, janitor, server, metrics).stop()
+        await RegistryComponent(store, relay, janitor, server, metrics, audit_janitor).stop()
         raise
-    return RegistryComponent(store, relay, janitor, server, metrics)
+    return RegistryComponent(store, relay, janitor, server, metrics, audit_janitor)
 
 
 def _add_commands(sub) -> None:

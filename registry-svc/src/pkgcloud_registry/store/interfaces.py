@@ -4,6 +4,10 @@ Every write that must be announced takes the event(s) to store with it, and stor
 atomically with the change (the transactional outbox): either both are there or neither.
 Writes that depend on what is stored (deleting a package announces the files it had) take a
 callback that builds the events from the rows actually removed, inside that atomic write.
+
+Every change also takes the audit entries recording it (`audit_entries`, built by the
+core: servicekit.audit) and stores them the same way: in its transaction on SQLite, in the
+single-document write of the change on MongoDB. A call that changes nothing stores none.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class RegistryStore(abc.ABC):
 
     # --- packages -------------------------------------------------------------------
     @abc.abstractmethod
-    async def create_package(self, pkg: PackageRecord) -> PackageRecord:
+    async def create_package(self, pkg: PackageRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> PackageRecord:
         """Insert; raises Conflict when owner/name exists."""
 
     @abc.abstractmethod
@@ -122,17 +127,17 @@ class RegistryStore(abc.ABC):
         """The owner's packages ordered by name."""
 
     @abc.abstractmethod
-    async def update_package(self, owner: str, name: str, **changes: Any) -> PackageRecord | None:
+    async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:
         """Set the given PackageRecord fields (not owner/name/created_at_ms); None if absent."""
 
     @abc.abstractmethod
-    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents) -> list[StoredFile] | None:
+    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         """Remove the package, its releases and files, storing make_events(package, files)
         atomically with the removal. Returns the removed files; None if absent."""
 
     # --- releases -------------------------------------------------------------------
     @abc.abstractmethod
-    async def create_release(self, rel: ReleaseRecord) -> ReleaseRecord:
+    async def create_release(self, rel: ReleaseRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord:
         """Insert; raises NotFound without the package, Conflict when the version exists."""
 
     @abc.abstractmethod
@@ -143,14 +148,15 @@ class RegistryStore(abc.ABC):
         """Oldest first."""
 
     @abc.abstractmethod
-    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any]) -> ReleaseRecord | None:
+    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any], *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord | None:
         """Replace the release attrs; None if absent."""
 
     @abc.abstractmethod
-    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents) -> list[StoredFile] | None:
+    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         """Remove the release and its files, storing make_events(package, files) with the
-        removal (on MongoDB, each file's event goes with that file's removal). Returns the
-        removed files; None if absent."""
+        removal (on MongoDB, each file's event goes with that file's removal, and the audit
+        entries with the package document right after: see the ADR). Returns the removed
+        files; None if absent."""
 
     # --- files ----------------------------------------------------------------------
     @abc.abstractmethod
@@ -169,6 +175,7 @@ class RegistryStore(abc.ABC):
         package_type: str,
         modified_at_ms: int,
         commit_dist_id: str | None = None,
+        audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile:
         """Record a committed file and its event; add package_type to the package's types,
         set its modified time and mark the staged upload committed. Raises Conflict when the
@@ -176,7 +183,8 @@ class RegistryStore(abc.ABC):
 
     @abc.abstractmethod
     async def delete_file(
-        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event]
+        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         """Remove one file with its event; None if absent."""
 
@@ -225,7 +233,7 @@ class RegistryStore(abc.ABC):
     @abc.abstractmethod
     async def set_file_labels(
         self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
-        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         """Replace the file's labels, storing make_event(package, file_after, previous_labels)
         with the change. None if the file is absent."""
@@ -234,13 +242,14 @@ class RegistryStore(abc.ABC):
     async def locked_labels(self, owner: str) -> list[str]: ...
 
     @abc.abstractmethod
-    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None: ...
+    async def set_label_locked(self, owner: str, label: str, locked: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
+        """Lock or unlock; the entries are stored only when that changes the lock."""
 
     # --- PyPI yanking (issue 4) -----------------------------------------------------
     @abc.abstractmethod
     async def set_file_yanked(
         self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
-        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         """Set the file's yanked state and reason, storing make_event(package, file_after)
         with the change. None if the file is absent."""
@@ -255,7 +264,7 @@ class RegistryStore(abc.ABC):
     @abc.abstractmethod
     async def set_package_public(
         self, owner: str, name: str, public: bool, modified_at_ms: int,
-        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> PackageRecord | None:
         """Make the package public or private, storing make_event(package_after, files) with
         the change when the visibility changes (nothing is written when it does not).
@@ -266,12 +275,13 @@ class RegistryStore(abc.ABC):
         """The package's authorized users, sorted; None if the package is absent."""
 
     @abc.abstractmethod
-    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
-        """Add login (idempotent); the authorized users after; None if the package is absent."""
+    async def add_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        """Add login (idempotent: the entries are stored only when it was absent); the
+        authorized users after; None if the package is absent."""
 
     @abc.abstractmethod
-    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
-        """Remove login (idempotent); the authorized users after; None if the package is absent."""
+    async def remove_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        """Remove login (idempotent, like add); the authorized users after; None if the package is absent."""
 
     @abc.abstractmethod
     async def collaborations(self, login: str, owner: str) -> list[str]:
@@ -282,3 +292,17 @@ class RegistryStore(abc.ABC):
     async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
         """Packages of any owner whose name contains `name` (case-insensitive), by owner
         and name, at most limit."""
+
+    # --- audit trail (issue 11) -----------------------------------------------------
+    @abc.abstractmethod
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        """The owner's entries before query.before, newest first, at most query.limit,
+        only those of query.action / query.actor when set."""
+
+    @abc.abstractmethod
+    async def purge_audit(self, before_ms: int) -> int:
+        """Forget entries older than before_ms; how many went."""
+
+    async def sweep_audit(self) -> None:
+        """Finish recording entries a crash left on their documents (MongoDB only)."""
+        return None

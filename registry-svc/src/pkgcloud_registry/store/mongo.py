@@ -9,6 +9,12 @@ soon as its tombstone is written.
 
 Events of different documents are ordered by `at`, a per-process increasing nanosecond
 stamp; MongoDB offers no global commit order without transactions.
+
+Audit entries ride the same way (servicekit.audit): pushed onto the changed document in the
+write of the change, copied into the `audit` collection right after (`_settled`). A
+tombstone is deleted only once both its events and its entries are gone from it. The one
+change spanning documents without a decisive single write, a release's removal, records its
+entry on the package document after the removal (see the ADR).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
+from pkgcloud_servicekit.audit import AuditEntry, AuditQuery, MongoAuditLog
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode
 from pymongo import ASCENDING, ReturnDocument
@@ -98,8 +106,10 @@ class MongoRegistryStore(RegistryStore):
         self.releases = database["releases"]
         self.files = database["files"]
         self.stages = database["staged_uploads"]
+        self.audit_log = MongoAuditLog(database, ("packages", "releases", "files", "label_locks"))
 
     async def open(self) -> None:
+        await self.audit_log.open()
         await self.packages.create_index(
             [("owner", ASCENDING), ("name", ASCENDING)], unique=True, name="owner_name_live", partialFilterExpression=_LIVE
         )
@@ -121,19 +131,35 @@ class MongoRegistryStore(RegistryStore):
     async def close(self) -> None:
         return None  # the client belongs to whoever opened the database
 
+    async def _settled(self, collection: str, doc_id: Any, entries: Sequence[AuditEntry]) -> None:
+        """Copy the entries a write just left on the document into `audit`."""
+        if entries:
+            await self.audit_log.settle(collection, {"_id": doc_id})
+            if collection in _OUTBOX_COLLECTIONS:
+                await self._reap(collection, doc_id)
+
+    async def _reap(self, collection: str, doc_id: Any) -> None:
+        """Delete a tombstone whose events are published and whose entries are recorded."""
+        coll = self.db[collection]
+        dead = {"_id": doc_id, "live": False, "outbox": {"$size": 0}, audit.HAS_PENDING: {"$ne": True}}
+        if collection == "packages" and await coll.find_one(dead, {"_id": 1}):
+            await self._purge_contents(doc_id)  # again, in case the remover crashed midway
+        await coll.delete_one(dead)
+
     # --- packages -------------------------------------------------------------------
     async def _live_package(self, owner: str, name: str) -> dict[str, Any] | None:
         return await self.packages.find_one({"owner": owner, "name": name, "live": True})
 
-    async def create_package(self, pkg: PackageRecord) -> PackageRecord:
+    async def create_package(self, pkg: PackageRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> PackageRecord:
         # Leftovers of an earlier package of that name whose removal was interrupted.
         async for dead in self.packages.find({"owner": pkg.owner, "name": pkg.name, "live": False}, {"_id": 1}):
             await self._purge_contents(dead["_id"])
         doc = {"_id": uuid.uuid4().hex, **_doc(pkg), "live": True, "outbox": []}
         try:
-            await self.packages.insert_one(doc)
+            await self.packages.insert_one(audit.mongo_doc(doc, audit_entries))
         except DuplicateKeyError:
             raise Conflict(f"package {pkg.owner}/{pkg.name} already exists") from None
+        await self._settled("packages", doc["_id"], audit_entries)
         return pkg
 
     async def get_package(self, owner: str, name: str) -> PackageRecord | None:
@@ -143,7 +169,7 @@ class MongoRegistryStore(RegistryStore):
     async def list_packages(self, owner: str) -> list[PackageRecord]:
         return [_pkg(d) async for d in self.packages.find({"owner": owner, "live": True}).sort("name", ASCENDING)]
 
-    async def update_package(self, owner: str, name: str, **changes: Any) -> PackageRecord | None:
+    async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:
         allowed = {"public", "summary", "license", "package_types", "public_attrs", "modified_at_ms"}
         unknown = set(changes) - allowed
         if unknown:
@@ -153,11 +179,14 @@ class MongoRegistryStore(RegistryStore):
             doc = await self._live_package(owner, name)
         else:
             doc = await self.packages.find_one_and_update(
-                {"owner": owner, "name": name, "live": True}, {"$set": sets}, return_document=ReturnDocument.AFTER
+                {"owner": owner, "name": name, "live": True}, audit.mongo_update({"$set": sets}, audit_entries),
+                return_document=ReturnDocument.AFTER,
             )
+            if doc:
+                await self._settled("packages", doc["_id"], audit_entries)
         return _pkg(doc) if doc else None
 
-    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents) -> list[StoredFile] | None:
+    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         doc = await self._live_package(owner, name)
         if doc is None:
             return None
@@ -166,28 +195,31 @@ class MongoRegistryStore(RegistryStore):
         update: dict[str, Any] = {"$set": {"live": False, "has_outbox": bool(first)}, "$push": push}
         if first:
             update["$min"] = first
-        res = await self.packages.update_one({"_id": doc["_id"], "live": True}, update)
+        res = await self.packages.update_one({"_id": doc["_id"], "live": True}, audit.mongo_update(update, audit_entries))
         if res.matched_count == 0:
             return None
         await self._purge_contents(doc["_id"])
+        await self._settled("packages", doc["_id"], audit_entries)
         return files
 
     async def _purge_contents(self, package_id: str) -> None:
         """Drop a removed package's releases and files; files whose own events are still
         pending become tombstones that the relay deletes once they are published."""
         await self.releases.delete_many({"package_id": package_id})
-        await self.files.delete_many({"package_id": package_id, "has_outbox": {"$ne": True}})
+        await self.files.delete_many({"package_id": package_id, "has_outbox": {"$ne": True}, audit.HAS_PENDING: {"$ne": True}})
         await self.files.update_many({"package_id": package_id}, {"$set": {"live": False}})
 
     # --- releases -------------------------------------------------------------------
-    async def create_release(self, rel: ReleaseRecord) -> ReleaseRecord:
+    async def create_release(self, rel: ReleaseRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord:
         pkg = await self._live_package(rel.owner, rel.package)
         if pkg is None:
             raise NotFound("Package not found")
+        doc = {"_id": uuid.uuid4().hex, "package_id": pkg["_id"], **_doc(rel)}
         try:
-            await self.releases.insert_one({"_id": uuid.uuid4().hex, "package_id": pkg["_id"], **_doc(rel)})
+            await self.releases.insert_one(audit.mongo_doc(doc, audit_entries))
         except DuplicateKeyError:
             raise Conflict(f"release {rel.owner}/{rel.package}/{rel.version} already exists") from None
+        await self._settled("releases", doc["_id"], audit_entries)
         return rel
 
     async def _release_doc(self, owner: str, package: str, version: str) -> tuple[dict, dict] | None:
@@ -208,16 +240,18 @@ class MongoRegistryStore(RegistryStore):
         cursor = self.releases.find({"package_id": pkg["_id"]}).sort([("created_at_ms", ASCENDING), ("_id", ASCENDING)])
         return [_rel(d) async for d in cursor]
 
-    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any]) -> ReleaseRecord | None:
+    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any], *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord | None:
         found = await self._release_doc(owner, package, version)
         if found is None:
             return None
         doc = await self.releases.find_one_and_update(
-            {"_id": found[1]["_id"]}, {"$set": {"attrs": attrs}}, return_document=ReturnDocument.AFTER
+            {"_id": found[1]["_id"]}, audit.mongo_update({"$set": {"attrs": attrs}}, audit_entries), return_document=ReturnDocument.AFTER
         )
+        if doc:
+            await self._settled("releases", doc["_id"], audit_entries)
         return _rel(doc) if doc else None
 
-    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents) -> list[StoredFile] | None:
+    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         found = await self._release_doc(owner, package, version)
         if found is None:
             return None
@@ -232,14 +266,21 @@ class MongoRegistryStore(RegistryStore):
         for d, f, ev in zip(docs, files, events, strict=True):
             if await self._tombstone_file(d["_id"], ev):
                 removed.append(f)
-        await self.releases.delete_one({"_id": rel["_id"]})
+        res = await self.releases.delete_one({"_id": rel["_id"]})
+        if res.deleted_count and audit_entries:
+            # several documents and no transaction: recorded once the release is gone (ADR)
+            await self.packages.update_one({"_id": pkg["_id"]}, audit.mongo_update({}, audit_entries))
+            await self._settled("packages", pkg["_id"], audit_entries)
         return removed
 
-    async def _tombstone_file(self, file_id: str, event: events_pb2.Event) -> bool:
+    async def _tombstone_file(self, file_id: str, event: events_pb2.Event, entries: Sequence[AuditEntry] = ()) -> bool:
         push, first = _outbox_push([event])
         res = await self.files.update_one(
-            {"_id": file_id, "live": True}, {"$set": {"live": False, "has_outbox": True}, "$push": push, "$min": first}
+            {"_id": file_id, "live": True},
+            audit.mongo_update({"$set": {"live": False, "has_outbox": True}, "$push": push, "$min": first}, entries),
         )
+        if res.matched_count == 1:
+            await self._settled("files", file_id, entries)
         return res.matched_count == 1
 
     # --- files ----------------------------------------------------------------------
@@ -257,7 +298,8 @@ class MongoRegistryStore(RegistryStore):
         return [_file(d) async for d in self.files.find(q).sort([("upload_time_ms", ASCENDING), ("_id", ASCENDING)])]
 
     async def add_file(
-        self, file: StoredFile, event: events_pb2.Event, *, package_type: str, modified_at_ms: int, commit_dist_id: str | None = None
+        self, file: StoredFile, event: events_pb2.Event, *, package_type: str, modified_at_ms: int, commit_dist_id: str | None = None,
+        audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile:
         found = await self._release_doc(file.owner, file.package, file.version)
         if found is None:
@@ -269,9 +311,10 @@ class MongoRegistryStore(RegistryStore):
             "outbox": push["outbox"]["$each"], "has_outbox": True, **first,
         }
         try:
-            await self.files.insert_one(doc)  # the file and its file.committed event: one write
+            await self.files.insert_one(audit.mongo_doc(doc, audit_entries))  # the file, its event and its entry: one write
         except DuplicateKeyError:
             raise Conflict(f"file {file.basename} already exists for package {file.package} version {file.version}") from None
+        await self._settled("files", doc["_id"], audit_entries)
         # Derived state, idempotent: a crash here leaves a committed file and its event,
         # and a retried commit of the same bytes completes the rest.
         pkg_update: dict[str, Any] = {"$set": {"modified_at_ms": modified_at_ms}}
@@ -283,14 +326,15 @@ class MongoRegistryStore(RegistryStore):
         return file
 
     async def delete_file(
-        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event]
+        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
         if doc is None:
             return None
         pkg = await self.packages.find_one({"_id": doc["package_id"]})
         f = _file(doc)
-        if pkg is None or not await self._tombstone_file(doc["_id"], make_event(_pkg(pkg), f)):
+        if pkg is None or not await self._tombstone_file(doc["_id"], make_event(_pkg(pkg), f), audit_entries):
             return None
         return f
 
@@ -345,11 +389,7 @@ class MongoRegistryStore(RegistryStore):
             # $pull by id keeps events appended after the batch was read.
             await coll.update_one({"_id": doc_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}})
             await coll.update_one({"_id": doc_id, "outbox": {"$size": 0}}, {"$unset": {"has_outbox": "", "outbox_at": ""}})
-            if name == "packages":
-                dead = await coll.find_one({"_id": doc_id, "live": False, "outbox": {"$size": 0}}, {"_id": 1})
-                if dead:
-                    await self._purge_contents(doc_id)  # again, in case the remover crashed midway
-            await coll.delete_one({"_id": doc_id, "live": False, "outbox": {"$size": 0}})
+            await self._reap(name, doc_id)
 
     # for tests and the admin: the pending event ids
     async def outbox_rows(self) -> list[dict[str, Any]]:
@@ -365,7 +405,7 @@ class MongoRegistryStore(RegistryStore):
 
     async def set_file_labels(
         self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
-        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
         if doc is None:
@@ -379,16 +419,17 @@ class MongoRegistryStore(RegistryStore):
         # the new labels and their event: one single-document write
         res = await self.files.update_one(
             {"_id": doc["_id"], "live": True, "labels": list(before.labels)},
-            {"$set": {"labels": list(labels), "has_outbox": True}, "$push": push, "$min": first},
+            audit.mongo_update({"$set": {"labels": list(labels), "has_outbox": True}, "$push": push, "$min": first}, audit_entries),
         )
         if res.matched_count != 1:
             raise Conflict(f"the labels of {basename} changed meanwhile; try again")
+        await self._settled("files", doc["_id"], audit_entries)
         return after
 
     # --- PyPI yanking (issue 4) -----------------------------------------------------
     async def set_file_yanked(
         self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
-        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         doc = await self.files.find_one(self._file_filter(owner, package, version, basename))
         if doc is None:
@@ -402,19 +443,32 @@ class MongoRegistryStore(RegistryStore):
         # yanking existed lack the fields; _file defaults them)
         res = await self.files.update_one(
             {"_id": doc["_id"], "live": True},
-            {"$set": {"yanked": yanked, "yanked_reason": reason, "has_outbox": True}, "$push": push, "$min": first},
+            audit.mongo_update({"$set": {"yanked": yanked, "yanked_reason": reason, "has_outbox": True}, "$push": push, "$min": first},
+                               audit_entries),
         )
-        return after if res.matched_count == 1 else None
+        if res.matched_count != 1:
+            return None
+        await self._settled("files", doc["_id"], audit_entries)
+        return after
 
+    # A lock is a document whose `locked` flips (documents written before it existed lack the
+    # field and are locked): unlocking is a single-document write that can carry its entry.
     async def locked_labels(self, owner: str) -> list[str]:
-        return sorted([d["label"] async for d in self.db["label_locks"].find({"owner": owner})])
+        return sorted([d["label"] async for d in self.db["label_locks"].find({"owner": owner, "locked": {"$ne": False}})])
 
-    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None:
-        key = {"_id": f"{owner}/{label}"}
-        if locked:
-            await self.db["label_locks"].replace_one(key, {**key, "owner": owner, "label": label}, upsert=True)
-        else:
-            await self.db["label_locks"].delete_one(key)
+    async def set_label_locked(self, owner: str, label: str, locked: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
+        locks = self.db["label_locks"]
+        key = f"{owner}/{label}"
+        current = {"locked": False} if locked else {"locked": {"$ne": False}}
+        res = await locks.update_one({"_id": key, **current}, audit.mongo_update({"$set": {"locked": locked}}, audit_entries))
+        if res.matched_count == 0:
+            if not locked:
+                return  # not locked: nothing changes
+            try:
+                await locks.insert_one(audit.mongo_doc({"_id": key, "owner": owner, "label": label, "locked": True}, audit_entries))
+            except DuplicateKeyError:
+                return  # locked already
+        await self._settled("label_locks", key, audit_entries)
 
     async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
         now = int(time.time() * 1000)
@@ -451,7 +505,7 @@ class MongoRegistryStore(RegistryStore):
     # Authorized users live in the package document (`collaborators`): they go with it.
     async def set_package_public(
         self, owner: str, name: str, public: bool, modified_at_ms: int,
-        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> PackageRecord | None:
         doc = await self._live_package(owner, name)
         if doc is None:
@@ -464,27 +518,36 @@ class MongoRegistryStore(RegistryStore):
         # one single-document write: the change and its event, only if nobody flipped it meanwhile
         res = await self.packages.update_one(
             {"_id": doc["_id"], "live": True, "public": not public},
-            {"$set": {"public": public, "modified_at_ms": modified_at_ms, "has_outbox": True}, "$push": push, "$min": first},
+            audit.mongo_update({"$set": {"public": public, "modified_at_ms": modified_at_ms, "has_outbox": True}, "$push": push, "$min": first},
+                               audit_entries),
         )
         if res.matched_count == 0:
             return await self.get_package(owner, name)
+        await self._settled("packages", doc["_id"], audit_entries)
         return after
 
     async def list_collaborators(self, owner: str, name: str) -> list[str] | None:
         doc = await self._live_package(owner, name)
         return None if doc is None else sorted(doc.get("collaborators", []))
 
-    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
+    async def _change_collaborator(self, owner: str, name: str, login: str, add: bool, entries: Sequence[AuditEntry]) -> list[str] | None:
+        # matched only when it changes something, so a no-op records no entry
+        cond = {"collaborators": {"$ne": login}} if add else {"collaborators": login}
+        op = {"$addToSet": {"collaborators": login}} if add else {"$pull": {"collaborators": login}}
         doc = await self.packages.find_one_and_update(
-            {"owner": owner, "name": name, "live": True}, {"$addToSet": {"collaborators": login}}, return_document=ReturnDocument.AFTER,
+            {"owner": owner, "name": name, "live": True, **cond}, audit.mongo_update(op, entries), return_document=ReturnDocument.AFTER,
         )
+        if doc is None:
+            doc = await self._live_package(owner, name)
+        else:
+            await self._settled("packages", doc["_id"], entries)
         return None if doc is None else sorted(doc.get("collaborators", []))
 
-    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
-        doc = await self.packages.find_one_and_update(
-            {"owner": owner, "name": name, "live": True}, {"$pull": {"collaborators": login}}, return_document=ReturnDocument.AFTER,
-        )
-        return None if doc is None else sorted(doc.get("collaborators", []))
+    async def add_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, True, audit_entries)
+
+    async def remove_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, False, audit_entries)
 
     async def collaborations(self, login: str, owner: str) -> list[str]:
         cursor = self.packages.find({"collaborators": login, "owner": owner, "live": True}, {"name": 1}).sort("name", ASCENDING)
@@ -499,3 +562,16 @@ class MongoRegistryStore(RegistryStore):
             if len(out) >= limit:
                 break
         return out
+
+    # --- audit trail (issue 11) -----------------------------------------------------
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        return await self.audit_log.list(query)
+
+    async def purge_audit(self, before_ms: int) -> int:
+        return await self.audit_log.purge(before_ms)
+
+    async def sweep_audit(self) -> None:
+        await self.audit_log.sweep()
+        for name in _OUTBOX_COLLECTIONS:
+            async for d in self.db[name].find({"live": False, "outbox": {"$size": 0}}, {"_id": 1}):
+                await self._reap(name, d["_id"])

@@ -12,6 +12,8 @@ from typing import Any
 
 import aiosqlite
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import audit
+from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
@@ -128,6 +130,8 @@ MIGRATIONS = [
     );
     CREATE INDEX package_collaborators_login ON package_collaborators(login, package_id)
     """,
+    # the audit trail (issue 11): who changed what, written in the transaction of each change
+    audit.SQLITE_TABLE,
 ]
 
 _FILE_COLS = (
@@ -197,7 +201,7 @@ class SqliteRegistryStore(RegistryStore):
         await self.db.close()
 
     # --- packages -------------------------------------------------------------------
-    async def create_package(self, pkg: PackageRecord) -> PackageRecord:
+    async def create_package(self, pkg: PackageRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> PackageRecord:
         try:
             async with self.db.transaction() as conn:
                 await conn.execute(
@@ -205,6 +209,7 @@ class SqliteRegistryStore(RegistryStore):
                     (pkg.owner, pkg.name, int(pkg.public), pkg.summary, pkg.license, json.dumps(list(pkg.package_types)),
                      json.dumps(pkg.public_attrs), pkg.created_at_ms, pkg.modified_at_ms),
                 )
+                await audit.sqlite_insert(conn, audit_entries)
         except aiosqlite.IntegrityError:
             raise Conflict(f"package {pkg.owner}/{pkg.name} already exists") from None
         return pkg
@@ -217,7 +222,7 @@ class SqliteRegistryStore(RegistryStore):
         rows = await self.db.fetchall(f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? ORDER BY name", (owner,))
         return [_pkg(r) for r in rows]
 
-    async def update_package(self, owner: str, name: str, **changes: Any) -> PackageRecord | None:
+    async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:
         cols = {
             "public": lambda v: int(v), "summary": str, "license": str, "modified_at_ms": int,
             "package_types": lambda v: json.dumps(list(v)), "public_attrs": json.dumps,
@@ -229,22 +234,25 @@ class SqliteRegistryStore(RegistryStore):
             sets = ", ".join(f"{k} = ?" for k in changes)
             params = [cols[k](v) for k, v in changes.items()]
             async with self.db.transaction() as conn:
-                await conn.execute(f"UPDATE packages SET {sets} WHERE owner = ? AND name = ?", (*params, owner, name))
+                cur = await conn.execute(f"UPDATE packages SET {sets} WHERE owner = ? AND name = ?", (*params, owner, name))
+                if cur.rowcount > 0:
+                    await audit.sqlite_insert(conn, audit_entries)
         return await self.get_package(owner, name)
 
-    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents) -> list[StoredFile] | None:
+    async def delete_package(self, owner: str, name: str, make_events: PackageRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         async with self.db.transaction() as conn:
             row = await _one(conn, f"SELECT id, {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, name))
             if row is None:
                 return None
             files = [_file(r) for r in await _all(conn, f"SELECT {_FILE_COLS} FROM files WHERE owner = ? AND package = ? ORDER BY id", (owner, name))]
             await _insert_events(conn, make_events(_pkg(row), files))
+            await audit.sqlite_insert(conn, audit_entries)
             # releases and files go with it (ON DELETE CASCADE)
             await conn.execute("DELETE FROM packages WHERE id = ?", (row["id"],))
         return files
 
     # --- releases -------------------------------------------------------------------
-    async def create_release(self, rel: ReleaseRecord) -> ReleaseRecord:
+    async def create_release(self, rel: ReleaseRecord, *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord:
         async with self.db.transaction() as conn:
             pkg = await _one(conn, "SELECT id FROM packages WHERE owner = ? AND name = ?", (rel.owner, rel.package))
             if pkg is None:
@@ -256,6 +264,7 @@ class SqliteRegistryStore(RegistryStore):
                 )
             except aiosqlite.IntegrityError:
                 raise Conflict(f"release {rel.owner}/{rel.package}/{rel.version} already exists") from None
+            await audit.sqlite_insert(conn, audit_entries)
         return rel
 
     _REL_SQL = (
@@ -271,15 +280,16 @@ class SqliteRegistryStore(RegistryStore):
         rows = await self.db.fetchall(self._REL_SQL + " ORDER BY r.created_at_ms, r.id", (owner, package))
         return [_rel(r, owner, package) for r in rows]
 
-    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any]) -> ReleaseRecord | None:
+    async def update_release(self, owner: str, package: str, version: str, attrs: dict[str, Any], *, audit_entries: Sequence[AuditEntry] = ()) -> ReleaseRecord | None:
         async with self.db.transaction() as conn:
             row = await _one(conn, self._REL_SQL + " AND r.version = ?", (owner, package, version))
             if row is None:
                 return None
             await conn.execute("UPDATE releases SET attrs = ? WHERE id = ?", (json.dumps(attrs), row["id"]))
+            await audit.sqlite_insert(conn, audit_entries)
         return await self.get_release(owner, package, version)
 
-    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents) -> list[StoredFile] | None:
+    async def delete_release(self, owner: str, package: str, version: str, make_events: FilesRemovalEvents, *, audit_entries: Sequence[AuditEntry] = ()) -> list[StoredFile] | None:
         async with self.db.transaction() as conn:
             row = await _one(conn, self._REL_SQL + " AND r.version = ?", (owner, package, version))
             if row is None:
@@ -287,6 +297,7 @@ class SqliteRegistryStore(RegistryStore):
             pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
             files = [_file(r) for r in await _all(conn, f"SELECT {_FILE_COLS} FROM files WHERE release_id = ? ORDER BY id", (row["id"],))]
             await _insert_events(conn, make_events(pkg, files))
+            await audit.sqlite_insert(conn, audit_entries)
             await conn.execute("DELETE FROM releases WHERE id = ?", (row["id"],))
         return files
 
@@ -309,7 +320,8 @@ class SqliteRegistryStore(RegistryStore):
         return [_file(r) for r in rows]
 
     async def add_file(
-        self, file: StoredFile, event: events_pb2.Event, *, package_type: str, modified_at_ms: int, commit_dist_id: str | None = None
+        self, file: StoredFile, event: events_pb2.Event, *, package_type: str, modified_at_ms: int, commit_dist_id: str | None = None,
+        audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile:
         async with self.db.transaction() as conn:
             rel = await _one(conn, self._REL_SQL + " AND r.version = ?", (file.owner, file.package, file.version))
@@ -335,10 +347,12 @@ class SqliteRegistryStore(RegistryStore):
             if commit_dist_id:
                 await conn.execute("UPDATE staged_uploads SET state = ? WHERE dist_id = ?", (STAGE_COMMITTED, commit_dist_id))
             await _insert_events(conn, [event])
+            await audit.sqlite_insert(conn, audit_entries)
         return file
 
     async def delete_file(
-        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event]
+        self, owner: str, package: str, version: str, basename: str, make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         async with self.db.transaction() as conn:
             row = await _one(
@@ -350,6 +364,7 @@ class SqliteRegistryStore(RegistryStore):
             pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
             f = _file(row)
             await _insert_events(conn, [make_event(pkg, f)])
+            await audit.sqlite_insert(conn, audit_entries)
             await conn.execute("DELETE FROM files WHERE id = ?", (row["id"],))
         return f
 
@@ -429,7 +444,7 @@ class SqliteRegistryStore(RegistryStore):
 
     async def set_file_labels(
         self, owner: str, package: str, version: str, basename: str, labels: tuple[str, ...],
-        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile, tuple[str, ...]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         async with self.db.transaction() as conn:
             row = await _one(
@@ -443,23 +458,26 @@ class SqliteRegistryStore(RegistryStore):
             pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
             await conn.execute("UPDATE files SET labels = ? WHERE id = ?", (json.dumps(list(labels)), row["id"]))
             await _insert_events(conn, [make_event(pkg, after, before.labels)])
+            await audit.sqlite_insert(conn, audit_entries)
         return after
 
     async def locked_labels(self, owner: str) -> list[str]:
         rows = await self.db.fetchall("SELECT label FROM label_locks WHERE owner = ? ORDER BY label", (owner,))
         return [r["label"] for r in rows]
 
-    async def set_label_locked(self, owner: str, label: str, locked: bool) -> None:
+    async def set_label_locked(self, owner: str, label: str, locked: bool, *, audit_entries: Sequence[AuditEntry] = ()) -> None:
         async with self.db.transaction() as conn:
             if locked:
-                await conn.execute("INSERT OR IGNORE INTO label_locks (owner, label) VALUES (?, ?)", (owner, label))
+                cur = await conn.execute("INSERT OR IGNORE INTO label_locks (owner, label) VALUES (?, ?)", (owner, label))
             else:
-                await conn.execute("DELETE FROM label_locks WHERE owner = ? AND label = ?", (owner, label))
+                cur = await conn.execute("DELETE FROM label_locks WHERE owner = ? AND label = ?", (owner, label))
+            if cur.rowcount > 0:
+                await audit.sqlite_insert(conn, audit_entries)
 
     # --- PyPI yanking (issue 4) -----------------------------------------------------
     async def set_file_yanked(
         self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str,
-        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event],
+        make_event: Callable[[PackageRecord, StoredFile], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> StoredFile | None:
         async with self.db.transaction() as conn:
             row = await _one(
@@ -472,6 +490,7 @@ class SqliteRegistryStore(RegistryStore):
             pkg = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, package)))
             await conn.execute("UPDATE files SET yanked = ?, yanked_reason = ? WHERE id = ?", (int(yanked), reason, row["id"]))
             await _insert_events(conn, [make_event(pkg, after)])
+            await audit.sqlite_insert(conn, audit_entries)
         return after
 
     async def bulk_add_files(self, files: Sequence[StoredFile], *, public: bool = True) -> int:
@@ -508,7 +527,7 @@ class SqliteRegistryStore(RegistryStore):
     # --- private packages and authorized users (issue 5) ------------------------------
     async def set_package_public(
         self, owner: str, name: str, public: bool, modified_at_ms: int,
-        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event],
+        make_event: Callable[[PackageRecord, list[StoredFile]], events_pb2.Event], *, audit_entries: Sequence[AuditEntry] = (),
     ) -> PackageRecord | None:
         async with self.db.transaction() as conn:
             row = await _one(conn, f"SELECT id, {_PKG_COLS} FROM packages WHERE owner = ? AND name = ?", (owner, name))
@@ -520,6 +539,7 @@ class SqliteRegistryStore(RegistryStore):
             after = _pkg(await _one(conn, f"SELECT {_PKG_COLS} FROM packages WHERE id = ?", (row["id"],)))
             files = [_file(r) for r in await _all(conn, f"SELECT {_FILE_COLS} FROM files WHERE owner = ? AND package = ? ORDER BY id", (owner, name))]
             await _insert_events(conn, [make_event(after, files)])
+            await audit.sqlite_insert(conn, audit_entries)
         return after
 
     async def list_collaborators(self, owner: str, name: str) -> list[str] | None:
@@ -529,26 +549,28 @@ class SqliteRegistryStore(RegistryStore):
         rows = await self.db.fetchall("SELECT login FROM package_collaborators WHERE package_id = ? ORDER BY login", (row["id"],))
         return [r["login"] for r in rows]
 
-    async def _change_collaborator(self, owner: str, name: str, login: str, add: bool) -> list[str] | None:
+    async def _change_collaborator(self, owner: str, name: str, login: str, add: bool, entries: Sequence[AuditEntry]) -> list[str] | None:
         async with self.db.transaction() as conn:
             row = await _one(conn, "SELECT id FROM packages WHERE owner = ? AND name = ?", (owner, name))
             if row is None:
                 return None
             if add:
-                await conn.execute(
+                cur = await conn.execute(
                     "INSERT OR IGNORE INTO package_collaborators (package_id, login, added_at_ms) VALUES (?, ?, ?)",
                     (row["id"], login, int(time.time() * 1000)),
                 )
             else:
-                await conn.execute("DELETE FROM package_collaborators WHERE package_id = ? AND login = ?", (row["id"], login))
+                cur = await conn.execute("DELETE FROM package_collaborators WHERE package_id = ? AND login = ?", (row["id"], login))
+            if cur.rowcount > 0:
+                await audit.sqlite_insert(conn, entries)
             rows = await _all(conn, "SELECT login FROM package_collaborators WHERE package_id = ? ORDER BY login", (row["id"],))
         return [r["login"] for r in rows]
 
-    async def add_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
-        return await self._change_collaborator(owner, name, login, True)
+    async def add_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, True, audit_entries)
 
-    async def remove_collaborator(self, owner: str, name: str, login: str) -> list[str] | None:
-        return await self._change_collaborator(owner, name, login, False)
+    async def remove_collaborator(self, owner: str, name: str, login: str, *, audit_entries: Sequence[AuditEntry] = ()) -> list[str] | None:
+        return await self._change_collaborator(owner, name, login, False, audit_entries)
 
     async def collaborations(self, login: str, owner: str) -> list[str]:
         rows = await self.db.fetchall(
@@ -565,3 +587,10 @@ class SqliteRegistryStore(RegistryStore):
             (pattern, limit),
         )
         return [_pkg(r) for r in rows]
+
+    # --- audit trail (issue 11) -----------------------------------------------------
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        return await audit.sqlite_list(self.db, query)
+
+    async def purge_audit(self, before_ms: int) -> int:
+        return await audit.sqlite_purge(self.db, before_ms)
