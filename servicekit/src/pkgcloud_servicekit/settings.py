@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     events_exchange: str = Field("pkgcloud.events", description="Durable topic exchange the events are published on.")
     events_queue_prefix: str = Field("pkgcloud", description="Consumer queues are named <prefix>.<service>; the dead-letter queue <prefix>.<service>.dead.")
     events_max_attempts: int = Field(5, description="Deliveries of one event to a failing consumer before it is dead-lettered.")
+    events_partitions: int = Field(8, ge=0, le=64, description="Partitions of each event consumer (index-svc, render-svc) on RabbitMQ: an owner's events go to one partition, handled in order by one replica at a time; partitions spread over the replicas. 0 = one queue shared by the replicas (no per-owner order across them). Every replica of a consumer must use the same value (docs/adr/0006).")
 
     # --- limits and timings ---
     max_upload_bytes: int = Field(5 * 1024**3, description="Largest file an upload may carry.")

@@ -17,6 +17,7 @@ def make_event_bus(settings: Settings) -> EventBus:
             exchange=settings.events_exchange,
             queue_prefix=settings.events_queue_prefix,
             max_attempts=settings.events_max_attempts,
+            partitions=settings.events_partitions,
         )
     from .inprocess import InProcessEventBus
 

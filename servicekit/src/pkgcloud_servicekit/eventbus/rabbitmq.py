@@ -12,6 +12,14 @@ A broadcast subscription (subscribe(..., broadcast=True)) uses C.<random> instea
 declares the three queues exclusive: each process hears every event, and the broker deletes
 its queues when its connection goes.
 
+Partitioned by owner (`partitions=N`, N > 0; docs/adr/0006): an event's routing key is
+`<type>.s<slot>`, slot = crc32(owner) mod 64 (SLOTS), so every subscription's patterns get a
+trailing word (`file.*` binds as `file.*.*`). A partitioned consumer C has N queues P.C.p<k>
+(each bound to the slots s with s mod N == k) with their retry queues P.C.p<k>.retry, and
+one P.C.dead. Each partition queue is consumed by one replica at a time, exclusively
+(see partitions.py): an owner's events are handled in order by one process, and partitions
+spread over the live replicas and move when one goes.
+
 An attempt counter travels in a message header. A failed message is republished (with
 publisher confirms) before the original is acked, so a crash in between duplicates it at
 worst; consumers are idempotent by event id. connect_robust reconnects after a broker
@@ -25,6 +33,7 @@ import logging
 import os
 import socket
 import uuid
+import zlib
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
@@ -40,10 +49,35 @@ ERROR_HEADER = "x-pkgcloud-last-error"
 CONTENT_TYPE = "application/x-protobuf; messageType=pkgcloud.v1.Event"
 
 
+#: Owners hash into this many slots; the slot is the routing key's last word. A partitioned
+#: consumer's N partitions (N <= SLOTS) each take the slots s with s % N == k.
+SLOTS = 64
+
+
 def queue_names(queue_prefix: str, consumer: str) -> tuple[str, str, str]:
     """(main, retry, dead) queue names of a consumer."""
     main = f"{queue_prefix}.{consumer}"
     return main, f"{main}.retry", f"{main}.dead"
+
+
+def partition_queue_names(queue_prefix: str, consumer: str, partition: int) -> tuple[str, str]:
+    """(main, retry) queue names of one partition of a consumer (the dead queue is shared)."""
+    main = f"{queue_prefix}.{consumer}.p{partition}"
+    return main, f"{main}.retry"
+
+
+def owner_slot(owner: str) -> int:
+    """The slot of an owner: stable across processes and versions (not Python's hash)."""
+    return zlib.crc32(owner.encode()) % SLOTS
+
+
+def routing_key(event: events_pb2.Event) -> str:
+    return f"{event.type}.s{owner_slot(event.owner)}"
+
+
+def binding_key(pattern: str) -> str:
+    """A subscription pattern as bound: one more word for the slot ('#' already matches it)."""
+    return pattern if pattern == "#" or pattern.endswith(".#") else f"{pattern}.*"
 
 
 class RabbitMQEventBus(EventBus):
@@ -60,9 +94,18 @@ class RabbitMQEventBus(EventBus):
         reconnect_interval_s: float = 2.0,
         publish_timeout_s: float = 10.0,
         connection_name: str | None = None,
+        partitions: int = 0,
+        rebalance_interval_s: float = 1.0,
     ):
+        """partitions=N > 0: each non-broadcast subscription is split into N partition
+        queues by owner, each consumed by one replica at a time; 0: one queue per consumer,
+        shared by its replicas (competing consumers, no per-owner order across replicas)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not 0 <= partitions <= SLOTS:
+            raise ValueError(f"partitions must be between 0 and {SLOTS}")
+        self.partitions = partitions
+        self.rebalance_interval_s = rebalance_interval_s
         self.url = url
         self.exchange_name = exchange
         self.queue_prefix = queue_prefix
@@ -81,6 +124,7 @@ class RabbitMQEventBus(EventBus):
         self._exchange: AbstractExchange | None = None
         self._consume_channel: AbstractChannel | None = None
         self._subscriptions: list[_Subscription] = []
+        self._partitioned: list = []  # partitions.PartitionedConsumer
         self._start_lock = asyncio.Lock()
         self._closed = False
         #: times the robust connection came back after losing the broker
@@ -124,6 +168,9 @@ class RabbitMQEventBus(EventBus):
             return
         # Stop deliveries first, then let handlers that are running finish (and ack or
         # republish on the still-open channel); anything unacked is redelivered anyway.
+        for part in self._partitioned:
+            await part.close()
+        self._partitioned.clear()
         for sub in self._subscriptions:
             await sub.cancel()
         for sub in self._subscriptions:
@@ -149,7 +196,7 @@ class RabbitMQEventBus(EventBus):
         # the message, raises otherwise. mandatory=True: an event no queue is bound for yet (a
         # consumer that has never started) comes back as an error, so the registry's outbox
         # keeps it and publishes it again later instead of the broker dropping it.
-        await self._exchange.publish(message, routing_key=event.type, mandatory=True, timeout=self.publish_timeout_s)
+        await self._exchange.publish(message, routing_key=routing_key(event), mandatory=True, timeout=self.publish_timeout_s)
 
     async def subscribe(self, consumer: str, routing_keys: list[str], handler: Handler, *, broadcast: bool = False) -> None:
         if not consumer or "/" in consumer:
@@ -159,6 +206,14 @@ class RabbitMQEventBus(EventBus):
         await self.start()
         assert self._consume_channel is not None
         ch = self._consume_channel
+        if self.partitions and not broadcast:
+            from .partitions import PartitionedConsumer
+
+            part = PartitionedConsumer(self, consumer, routing_keys, handler)
+            await part.start()
+            self._partitioned.append(part)
+            self.consumers.add(consumer)
+            return
         if broadcast:
             consumer = f"{consumer}.{uuid.uuid4().hex[:12]}"
         main, retry, dead = queue_names(self.queue_prefix, consumer)
@@ -173,7 +228,7 @@ class RabbitMQEventBus(EventBus):
         await ch.declare_queue(retry, arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": main}, **kind)
         queue = await ch.declare_queue(main, **kind)
         for key in routing_keys:
-            await queue.bind(exchange, key)
+            await queue.bind(exchange, binding_key(key))
         sub = _Subscription(self, consumer, handler, queue, retry, dead)
         await sub.start()
         self._subscriptions.append(sub)
@@ -186,8 +241,11 @@ class RabbitMQEventBus(EventBus):
 class _Subscription:
     """One consumer on a consumer's queue; handles its deliveries one at a time (in order)."""
 
-    def __init__(self, bus: RabbitMQEventBus, consumer: str, handler: Handler, queue: AbstractQueue, retry: str, dead: str):
+    def __init__(self, bus: RabbitMQEventBus, consumer: str, handler: Handler, queue: AbstractQueue, retry: str, dead: str,
+                 channel: AbstractChannel | None = None):
         self.bus = bus
+        # the channel the queue is consumed on (retries and dead letters are published on it)
+        self.channel = channel
         self.consumer = consumer
         self.handler = handler
         self.queue = queue
@@ -198,8 +256,8 @@ class _Subscription:
         # time so events are handled in queue order while prefetch keeps the next ones ready.
         self._lock = asyncio.Lock()
 
-    async def start(self) -> None:
-        self.tag = await self.queue.consume(self._on_message)
+    async def start(self, *, exclusive: bool = False) -> None:
+        self.tag = await self.queue.consume(self._on_message, exclusive=exclusive)
 
     async def cancel(self) -> None:
         if self.tag is None:
@@ -276,7 +334,7 @@ class _Subscription:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             expiration=delay_s,
         )
-        channel = self.bus._consume_channel
+        channel = self.channel or self.bus._consume_channel
         assert channel is not None
         # Confirmed (the consuming channel has publisher confirms) before the ack below.
         await channel.default_exchange.publish(copy, routing_key=queue, timeout=self.bus.publish_timeout_s)

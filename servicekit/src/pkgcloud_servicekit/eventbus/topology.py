@@ -15,7 +15,8 @@ import aiormq
 from pkgcloud_protos.v1 import events_pb2
 
 from ..events import decode
-from .rabbitmq import ATTEMPTS_HEADER, ERROR_HEADER, queue_names
+from .partitions import members_queue_name
+from .rabbitmq import ATTEMPTS_HEADER, ERROR_HEADER, SLOTS, partition_queue_names, queue_names
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,17 @@ class ParkedEvent:
 
 
 async def delete_topology(url: str, exchange: str, queue_prefix: str, consumers: Iterable[str]) -> None:
-    """Delete the exchange and each consumer's main, retry and dead queues (missing is fine).
+    """Delete the exchange and each consumer's queues: main, retry and dead, and the
+    partitions' and the members queue of a partitioned one (missing is fine).
 
     Deleting a queue drops its messages: this is for tests and for decommissioning."""
     conn = await aio_pika.connect(url)
     try:
         for consumer in consumers:
-            for name in queue_names(queue_prefix, consumer):
+            names = [*queue_names(queue_prefix, consumer), members_queue_name(queue_prefix, consumer)]
+            for k in range(SLOTS):
+                names += partition_queue_names(queue_prefix, consumer, k)
+            for name in names:
                 await _delete(conn, "queue", name)
         await _delete(conn, "exchange", exchange)
     finally:
