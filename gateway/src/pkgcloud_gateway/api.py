@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from aiohttp import web
-from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
+from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import access, api_accounts, keys
+from . import access, api_accounts, api_private, audit_trail, conda_labels, keys
 from .access import grant
 from .clients import call
 from .downloads import send_blob
+from .jsonapi import existing_user, json_body, not_found_as, opt, str_list
 from .representations import file_json, package_json, release_json
 from .routing import add_route, protocol_base_url, web_base_url
 from .upload_form import form_upload
@@ -33,9 +33,8 @@ def create_app() -> web.Application:
     add_route(r, "GET", "", server_check, access.PROBE)
     add_route(r, "GET", "/", server_check, access.PROBE)
     api_accounts.add_routes(r)  # accounts, tokens, organizations, groups
-    from . import api_private  # private packages: authorized users, search (issue 5)
-
-    api_private.add_routes(r)
+    audit_trail.add_routes(r)  # an owner's audit trail (issue 11)
+    api_private.add_routes(r)  # private packages: authorized users, search (issue 5)
     add_route(r, "GET", "/packages/{owner}", list_packages, access.API_OWNER_READ)
     pkg = "/package/{owner}/{package}"
     add_route(r, "GET", pkg, get_package, access.API_PACKAGE_READ)
@@ -54,9 +53,7 @@ def create_app() -> web.Application:
     add_route(r, "POST", "/commit" + dist, commit, access.PACKAGE_WRITE)
     add_route(r, "GET", "/download" + dist, download, access.API_DOWNLOAD)
     add_route(r, "POST", "/upload-form", form_upload, access.UPLOAD_KEY)
-    from . import conda_labels  # conda labels (issue 3); imported here: it builds on this module
-
-    conda_labels.add_routes(r)
+    conda_labels.add_routes(r)  # conda labels (issue 3)
     return app
 
 
@@ -74,40 +71,6 @@ def _api_base(request: web.Request) -> str:
     return protocol_base_url(request, "api")
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    """The JSON object in the body; {} for an empty body (the client sends none on some POSTs)."""
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise errors.Invalid("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise errors.Invalid("the request body must be a JSON object")
-    return body
-
-
-def _opt(body: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-    value = body.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise errors.Invalid(f"'{name}' must be of type {_JSON_TYPE.get(names, names)}")
-    return value
-
-
-_JSON_TYPE = {"str": "string", "dict": "object", "list": "array", "int": "integer", "bool": "boolean"}
-
-
-def _str_list(body: dict[str, Any], name: str) -> list[str]:
-    value = _opt(body, name, list, [])
-    if not all(isinstance(x, str) for x in value):
-        raise errors.Invalid(f"'{name}' must be an array of strings")
-    return value
-
-
 def _pkg(request: web.Request) -> registry_pb2.PackageRef:
     m = request.match_info
     return registry_pb2.PackageRef(owner=m["owner"], name=m["package"])
@@ -123,18 +86,6 @@ def _file(request: web.Request) -> common_pb2.FileRef:
     return common_pb2.FileRef(owner=m["owner"], package=m["package"], version=m["version"], basename=m["basename"])
 
 
-async def _not_found_as(awaitable, message: str):
-    """A missing object answers one fixed message: the same one a refused read gets."""
-    try:
-        return await call(awaitable)
-    except errors.NotFound:
-        raise errors.NotFound(message) from None
-
-
-async def _existing_user(request: web.Request, login: str) -> auth_pb2.User:
-    return await _not_found_as(_auth(request).GetUser(auth_pb2.GetUserRequest(login=login)), "User not found")
-
-
 # --- server and accounts -------------------------------------------------------------
 
 async def server_check(request: web.Request) -> web.Response:
@@ -146,7 +97,7 @@ async def server_check(request: web.Request) -> web.Response:
 
 async def list_packages(request: web.Request) -> web.Response:
     owner = request.match_info["owner"]
-    await _existing_user(request, owner)
+    await existing_user(request, owner)
     resp = await call(_registry(request).ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
     base = _api_base(request)
     readable = grant(request).access
@@ -159,8 +110,8 @@ async def get_package(request: web.Request) -> web.Response:
 
 
 async def create_package(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    attrs = _opt(body, "public_attrs", dict, {})
+    body = await json_body(request)
+    attrs = opt(body, "public_attrs", dict, {})
     summary = attrs.get("summary")
     if summary is not None and not isinstance(summary, str):
         raise errors.Invalid("'public_attrs.summary' must be a string")
@@ -171,7 +122,7 @@ async def create_package(request: web.Request) -> web.Response:
     package = await call(_registry(request).CreatePackage(registry_pb2.CreatePackageRequest(
         owner=ref.owner,
         name=ref.name,
-        public=_opt(body, "public", bool, True),
+        public=opt(body, "public", bool, True),
         summary=summary or "",
         package_types=types,
         public_attrs_json=json.dumps(attrs),
@@ -180,22 +131,20 @@ async def create_package(request: web.Request) -> web.Response:
 
 
 async def update_package(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    attrs = _opt(body, "public_attrs", dict, {})
+    body = await json_body(request)
+    attrs = opt(body, "public_attrs", dict, {})
     ref = _pkg(request)
-    public = _opt(body, "public", bool)
+    public = opt(body, "public", bool)
     if public is not None:  # a privacy change (the web UI; anaconda.org's API takes it here too)
-        from .api_private import set_public
-
-        await set_public(request, ref.owner, ref.name, public)
-    package = await _not_found_as(_registry(request).UpdatePackage(registry_pb2.UpdatePackageRequest(
+        await api_private.set_public(request, ref.owner, ref.name, public)
+    package = await not_found_as(_registry(request).UpdatePackage(registry_pb2.UpdatePackageRequest(
         owner=ref.owner, name=ref.name, public_attrs_json=json.dumps(attrs),
     )), "Package not found")
     return web.json_response(package_json(package, _api_base(request)))
 
 
 async def delete_package(request: web.Request) -> web.Response:
-    resp = await _not_found_as(_registry(request).DeletePackage(_pkg(request)), "Package not found")
+    resp = await not_found_as(_registry(request).DeletePackage(_pkg(request)), "Package not found")
     return web.json_response({"files_removed": resp.files_removed}, status=201)
 
 
@@ -203,13 +152,13 @@ async def delete_package(request: web.Request) -> web.Response:
 
 async def get_release(request: web.Request) -> web.Response:
     ref = _rel(request)
-    release = await _not_found_as(_registry(request).GetRelease(ref), "Release not found")
+    release = await not_found_as(_registry(request).GetRelease(ref), "Release not found")
     return web.json_response(release_json(release, _api_base(request)))
 
 
 async def create_release(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    release = await _not_found_as(
+    body = await json_body(request)
+    release = await not_found_as(
         _registry(request).CreateRelease(registry_pb2.CreateReleaseRequest(ref=_rel(request), attrs_json=json.dumps(body))),
         "Package not found",
     )
@@ -217,9 +166,9 @@ async def create_release(request: web.Request) -> web.Response:
 
 
 async def update_release(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    attrs = _opt(body, "public_attrs", dict, {})
-    release = await _not_found_as(
+    body = await json_body(request)
+    attrs = opt(body, "public_attrs", dict, {})
+    release = await not_found_as(
         _registry(request).UpdateRelease(registry_pb2.UpdateReleaseRequest(ref=_rel(request), attrs_json=json.dumps(attrs))),
         "Release not found",
     )
@@ -227,7 +176,7 @@ async def update_release(request: web.Request) -> web.Response:
 
 
 async def delete_release(request: web.Request) -> web.Response:
-    resp = await _not_found_as(_registry(request).DeleteRelease(_rel(request)), "Release not found")
+    resp = await not_found_as(_registry(request).DeleteRelease(_rel(request)), "Release not found")
     return web.json_response({"files_removed": resp.files_removed}, status=201)
 
 
@@ -235,30 +184,30 @@ async def delete_release(request: web.Request) -> web.Response:
 
 async def get_dist(request: web.Request) -> web.Response:
     ref = _file(request)
-    record = await _not_found_as(_registry(request).GetFile(ref), "Distribution not found")
+    record = await not_found_as(_registry(request).GetFile(ref), "Distribution not found")
     return web.json_response(file_json(record, _api_base(request)))
 
 
 async def delete_dist(request: web.Request) -> web.Response:
-    record = await _not_found_as(_registry(request).DeleteFile(_file(request)), "Distribution not found")
+    record = await not_found_as(_registry(request).DeleteFile(_file(request)), "Distribution not found")
     return web.json_response(file_json(record, _api_base(request)))
 
 
 async def stage(request: web.Request) -> web.Response:
     """Step 1 of the upload (§5): the registry opens a staged upload and says where to POST."""
-    body = await _json_body(request)
+    body = await json_body(request)
     sha256 = body.get("sha256")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
         raise errors.Invalid("'sha256' must be the hex sha256 of the file (64 hex digits)")
-    attrs = _opt(body, "attrs", dict, {})
+    attrs = opt(body, "attrs", dict, {})
     dependencies = body.get("dependencies")
     resp = await call(_registry(request).StageUpload(registry_pb2.StageUploadRequest(
         ref=_file(request),
-        distribution_type=_opt(body, "distribution_type", str, ""),
-        description=_opt(body, "description", str, ""),
+        distribution_type=opt(body, "distribution_type", str, ""),
+        description=opt(body, "description", str, ""),
         attrs_json=json.dumps(attrs),
         dependencies_json="" if dependencies is None else json.dumps(dependencies),
-        labels=_str_list(body, "channels"),
+        labels=str_list(body, "channels"),
         sha256=sha256.lower(),
         form_post_url=f"{_api_base(request)}/upload-form",
     )))
@@ -271,7 +220,7 @@ async def stage(request: web.Request) -> web.Response:
 
 async def commit(request: web.Request) -> web.Response:
     """Step 3 of the upload: the registry verifies the stored bytes and records the file."""
-    body = await _json_body(request)
+    body = await json_body(request)
     dist_id = body.get("dist_id")
     if not isinstance(dist_id, str) or not dist_id:
         raise errors.Invalid("'dist_id' (from the stage answer) is required")
@@ -283,7 +232,7 @@ async def commit(request: web.Request) -> web.Response:
 
 async def download(request: web.Request) -> web.StreamResponse:
     ref = _file(request)
-    dl = await _not_found_as(_registry(request).GetDownload(ref), "File not found")
+    dl = await not_found_as(_registry(request).GetDownload(ref), "File not found")
     return await send_blob(
         request, request.config_dict[keys.BLOBS],
         blob_key=dl.file.blob_key, filename=dl.file.basename, sha256=dl.file.sha256, not_found="File not found",

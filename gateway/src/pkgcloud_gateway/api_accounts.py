@@ -13,10 +13,11 @@ from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.permissions import Permission
 
-from . import access, api, keys, policy
+from . import access, keys, policy
 from .access import grant
 from .clients import call
 from .credentials import Credential, Principal, extract_credential, token_hash
+from .jsonapi import existing_user, json_body, not_found_as, opt, str_list
 from .representations import iso_or_none, token_json, user_json
 from .routing import add_route
 
@@ -81,19 +82,19 @@ async def create_authentication(request: web.Request) -> web.Response:
     """Login and `anaconda auth --create`: Basic login:password -> a new token (always new;
     fail-if-exists is ignored, §10.8). `"user": ORG` makes a token of an org its admin runs."""
     allowed = grant(request)  # a login and password (TOKEN_CREATE)
-    body = await api._json_body(request)
-    account = (api._opt(body, "user", str) or allowed.login).strip().lower()
+    body = await json_body(request)
+    account = (opt(body, "user", str) or allowed.login).strip().lower()
     if account != allowed.login:
         await allowed.require_admin(account)  # an org's token: by one of its admins
-    max_age = api._opt(body, "max-age", int, 0)
+    max_age = opt(body, "max-age", int, 0)
     if max_age < 0:
         raise errors.Invalid("'max-age' must not be negative")
     created = await call(_auth(request).CreateToken(auth_pb2.CreateTokenRequest(
         login=account,
-        name=api._opt(body, "note", str, "") or "anaconda-client",
-        scopes=api._str_list(body, "scopes"),
+        name=opt(body, "note", str, "") or "anaconda-client",
+        scopes=str_list(body, "scopes"),
         max_age_s=max_age,
-        hostname=api._opt(body, "hostname", str, ""),
+        hostname=opt(body, "hostname", str, ""),
         remote_addr=_remote(request),
     )))
     out = token_json(created.info)
@@ -160,22 +161,22 @@ async def scopes(request: web.Request) -> web.Response:
 # --- accounts -------------------------------------------------------------------------
 
 async def current_user(request: web.Request) -> web.Response:
-    user = await api._existing_user(request, grant(request).login)
+    user = await existing_user(request, grant(request).login)
     return web.json_response(user_json(user, include_email=True))
 
 
 async def get_user(request: web.Request) -> web.Response:
-    user = await api._existing_user(request, request.match_info["login"])
+    user = await existing_user(request, request.match_info["login"])
     return web.json_response(user_json(user))
 
 
 async def sign_up(request: web.Request) -> web.Response:
-    body = await api._json_body(request)
+    body = await json_body(request)
     for name in ("login", "email", "password"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise errors.Invalid(f"'{name}' is required and must be a non-empty string")
     user = await call(_auth(request).CreateUser(auth_pb2.CreateUserRequest(
-        login=body["login"], email=body["email"], password=body["password"], name=api._opt(body, "name", str, ""),
+        login=body["login"], email=body["email"], password=body["password"], name=opt(body, "name", str, ""),
     )))
     return web.json_response(user_json(user, include_email=True), status=201)
 
@@ -187,7 +188,7 @@ async def change_password(request: web.Request) -> web.Response:
     assert principal is not None
     if principal.user_type != "user":
         raise errors.Invalid("an organization has no password")
-    body = await api._json_body(request)
+    body = await json_body(request)
     for name in ("old_password", "new_password"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise errors.Invalid(f"'{name}' is required and must be a non-empty string")
@@ -210,7 +211,7 @@ async def _orgs_of(request: web.Request, login: str) -> web.Response:
 
 
 async def user_orgs(request: web.Request) -> web.Response:
-    user = await api._existing_user(request, request.match_info["login"])
+    user = await existing_user(request, request.match_info["login"])
     if user.user_type != "user":
         return web.json_response([])
     return await _orgs_of(request, user.login)
@@ -227,13 +228,13 @@ async def create_organization(request: web.Request) -> web.Response:
     assert principal is not None
     if principal.user_type != "user":
         raise errors.Forbidden("an organization cannot create organizations")
-    body = await api._json_body(request)
+    body = await json_body(request)
     login = body.get("login")
     if not isinstance(login, str) or not login:
         raise errors.Invalid("'login' (the organization's name) is required and must be a non-empty string")
     org = await call(_auth(request).CreateOrganization(auth_pb2.CreateOrganizationRequest(
-        login=login, creator=principal.login, name=api._opt(body, "name", str, ""),
-        description=api._opt(body, "description", str, ""), email=api._opt(body, "email", str, ""),
+        login=login, creator=principal.login, name=opt(body, "name", str, ""),
+        description=opt(body, "description", str, ""), email=opt(body, "email", str, ""),
     )))
     return web.json_response(user_json(org), status=201)
 
@@ -267,7 +268,7 @@ def _group_ref(request: web.Request) -> auth_pb2.GroupRef:
 
 
 async def _group(request: web.Request) -> auth_pb2.Group:
-    return await api._not_found_as(_auth(request).GetGroup(_group_ref(request)), GROUP_NOT_FOUND)
+    return await not_found_as(_auth(request).GetGroup(_group_ref(request)), GROUP_NOT_FOUND)
 
 
 async def my_groups(request: web.Request) -> web.Response:
@@ -285,7 +286,7 @@ async def my_groups(request: web.Request) -> web.Response:
 async def list_groups(request: web.Request) -> web.Response:
     """`anaconda groups show ORG`: every group of the org, for its members."""
     org = grant(request).owner
-    resp = await api._not_found_as(_auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=org)), GROUP_NOT_FOUND)
+    resp = await not_found_as(_auth(request).ListGroups(auth_pb2.ListGroupsRequest(org=org)), GROUP_NOT_FOUND)
     admin = grant(request).permission is Permission.ADMIN
     return web.json_response({"groups": [_group_json(g, show_packages=admin) for g in resp.groups]})
 
@@ -297,8 +298,8 @@ async def get_group(request: web.Request) -> web.Response:
 
 async def put_group(request: web.Request) -> web.Response:
     """`anaconda groups add ORG/GROUP --perms P`: create it, or change its permission; 204."""
-    body = await api._json_body(request)
-    perms = api._opt(body, "perms", str, "read")
+    body = await json_body(request)
+    perms = opt(body, "perms", str, "read")
     if perms not in _PERMISSION_PB:
         raise errors.Invalid(f"invalid permission {perms!r}: use one of read, write, admin")
     await call(_auth(request).PutGroup(auth_pb2.PutGroupRequest(ref=_group_ref(request), permission=_PERMISSION_PB[perms])))
@@ -359,7 +360,7 @@ async def _change_package(request: web.Request, add: bool) -> web.Response:
     name = request.match_info["package"]
     if add:
         registry = request.config_dict[keys.CLIENTS].registry
-        await api._not_found_as(registry.GetPackage(registry_pb2.PackageRef(owner=ref.org, name=name)), "Package not found")
+        await not_found_as(registry.GetPackage(registry_pb2.PackageRef(owner=ref.org, name=name)), "Package not found")
     req = auth_pb2.GroupPackageRequest(ref=ref, package=name)
     stub = _auth(request)
     await call(stub.AddGroupPackage(req) if add else stub.RemoveGroupPackage(req))

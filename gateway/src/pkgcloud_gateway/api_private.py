@@ -10,8 +10,8 @@ from pkgcloud_protos.v1 import registry_pb2
 from pkgcloud_servicekit import errors
 
 from . import access, keys, policy
-from .api import _existing_user, _not_found_as
 from .clients import call
+from .jsonapi import existing_user, not_found_as
 from .representations import package_json
 from .routing import add_route, protocol_base_url
 
@@ -39,7 +39,7 @@ def _forget(request: web.Request, login: str, owner: str) -> None:
 
 async def set_public(request: web.Request, owner: str, name: str, public: bool) -> registry_pb2.Package:
     """For a handler whose rule admitted a writer of owner/name."""
-    return await _not_found_as(
+    return await not_found_as(
         _registry(request).SetPackagePublic(registry_pb2.SetPackagePublicRequest(owner=owner, name=name, public=public)),
         "Package not found",
     )
@@ -54,16 +54,16 @@ def _logins(resp: registry_pb2.CollaboratorList) -> list[dict[str, str]]:
 
 
 async def list_collaborators(request: web.Request) -> web.Response:
-    resp = await _not_found_as(_registry(request).ListCollaborators(_ref(request)), "Package not found")
+    resp = await not_found_as(_registry(request).ListCollaborators(_ref(request)), "Package not found")
     return web.json_response(_logins(resp))
 
 
 async def add_collaborator(request: web.Request) -> web.Response:
-    user = await _existing_user(request, request.match_info["login"])
+    user = await existing_user(request, request.match_info["login"])
     if user.user_type == "org":
         raise errors.Invalid(f"{user.login} is an organization: add its members (or a group of it) instead")
     ref = _ref(request)
-    resp = await _not_found_as(
+    resp = await not_found_as(
         _registry(request).AddCollaborator(registry_pb2.CollaboratorRequest(package=ref, login=user.login)), "Package not found",
     )
     _forget(request, user.login, ref.owner)
@@ -73,7 +73,7 @@ async def add_collaborator(request: web.Request) -> web.Response:
 async def remove_collaborator(request: web.Request) -> web.Response:
     ref = _ref(request)
     login = request.match_info["login"]
-    resp = await _not_found_as(
+    resp = await not_found_as(
         _registry(request).RemoveCollaborator(registry_pb2.CollaboratorRequest(package=ref, login=login)), "Package not found",
     )
     _forget(request, login, ref.owner)

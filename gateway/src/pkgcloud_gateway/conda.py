@@ -26,6 +26,7 @@ from .access import grant
 from .blob_freshness import Validity
 from .clients import call
 from .downloads import send_blob
+from .index_views import conda_document
 from .routing import add_route
 
 INDEX_FILES = {
@@ -111,8 +112,6 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
 
 async def _partial_doc(request: web.Request, owner: str, label: str, parts: list[str], access) -> web.Response:
     """An index document for a principal who reads only some private packages (index_views)."""
-    from .index_views import conda_document
-
     if len(parts) == 1 and parts[0] == "channeldata.json":
         rel, ctype, fallback = f"label/{label}/channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
     elif len(parts) == 2 and parts[1] in INDEX_FILES:
@@ -120,7 +119,7 @@ async def _partial_doc(request: web.Request, owner: str, label: str, parts: list
         fallback = EMPTY_REPODATA.format(parts[0]).encode() if tuple(parts) == ("noarch", "repodata.json") else None
     else:
         raise errors.NotFound("Not found")
-    body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback)
+    body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback, _load)
     request[_CACHE_CONTROL] = f"private, max-age={INDEX_MAX_AGE}"
     doc = _Doc(body, etag, 0.0)
     if _not_modified(request, doc):

@@ -11,8 +11,8 @@ from pkgcloud_servicekit import errors
 
 from . import access, keys
 from .access import grant
-from .api import _json_body, _opt
 from .clients import call
+from .jsonapi import json_body, opt
 from .representations import file_json
 from .routing import add_route, protocol_base_url
 
@@ -74,10 +74,10 @@ async def unlock_label(request: web.Request) -> web.Response:
 
 
 async def _spec(request: web.Request, owner: str) -> registry_pb2.LabelSpec:
-    body = await _json_body(request)
+    body = await json_body(request)
     return registry_pb2.LabelSpec(
-        owner=owner, label=request.match_info["label"], package=_opt(body, "package", str, ""),
-        version=_opt(body, "version", str, ""), basename=_opt(body, "basename", str, ""),
+        owner=owner, label=request.match_info["label"], package=opt(body, "package", str, ""),
+        version=opt(body, "version", str, ""), basename=opt(body, "basename", str, ""),
     )
 
 
@@ -95,8 +95,8 @@ async def add_label(request: web.Request) -> web.Response:
 
 async def copy_package(request: web.Request) -> web.Response:
     owner = _owner(request)
-    body = await _json_body(request)
-    to_owner = _opt(body, "to_owner", str, "") or ""
+    body = await json_body(request)
+    to_owner = opt(body, "to_owner", str, "") or ""
     m = request.match_info
     if to_owner and to_owner != owner:
         # write access to the destination too: that account, or (auth-svc knows) an owner of
@@ -105,7 +105,7 @@ async def copy_package(request: web.Request) -> web.Response:
     mode = {"POST": "", "PUT": "replace", "PATCH": "update"}[request.method]
     resp = await call(_registry(request).CopyFiles(registry_pb2.CopyFilesRequest(
         owner=owner, package=m["package"], version=m["version"], basename=m["basename"],
-        from_label=_opt(body, "from_channel", str, "main"), to_label=_opt(body, "to_channel", str, "main"),
+        from_label=opt(body, "from_channel", str, "main"), to_label=opt(body, "to_channel", str, "main"),
         to_owner=to_owner, mode=mode,
     )))
     if not resp.files:

@@ -75,14 +75,13 @@ def merge_conda(kind: str, public: bytes | None, private: bytes | None, allowed:
 
 
 async def conda_document(request: web.Request, key_public: str, key_private: str, name: str, access: ReadAccess,
-                         fallback: bytes | None) -> tuple[bytes, str]:
-    """(body, etag) of a conda index document in the partial view."""
-    from .conda import _load  # the same blob cache the public and private views use
-
+                         fallback: bytes | None, load) -> tuple[bytes, str]:
+    """(body, etag) of a conda index document in the partial view. `load(blobs, key)`: the
+    conda protocol's document cache, the one the public and private views use."""
     if name.endswith(".zst") or name.endswith(".msgpack.zst"):
         raise errors.NotFound("Not found")
     blobs = request.config_dict[keys.BLOBS]
-    pub, priv = await _load(blobs, key_public), await _load(blobs, key_private)
+    pub, priv = await load(blobs, key_public), await load(blobs, key_private)
     cache_key = ("conda", key_public, pub and pub.etag, priv and priv.etag, access.packages)
     hit = _cached(cache_key)
     if hit is not None:
