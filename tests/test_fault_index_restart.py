@@ -47,6 +47,7 @@ class TestIndexKilledDuringUploads:
     def test_every_service_serves_metrics(self, topo):
         import requests
 
+        assert set(topo.metrics_ports) == {"auth", "registry", "index", "render"}
         for target, port in topo.metrics_ports.items():
             r = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
             assert r.status_code == 200, target

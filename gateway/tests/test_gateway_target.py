@@ -3,27 +3,19 @@ peers from the runtime, token revocations from the bus evicting the credential c
 
 from __future__ import annotations
 
-import socket
-
 import aiohttp
 from pkgcloud_gateway.credentials import token_hash
 from pkgcloud_gateway.target import TARGET
 from pkgcloud_protos.v1 import events_pb2
+from pkgcloud_servicekit import listening
 from pkgcloud_servicekit.eventbus.inprocess import InProcessEventBus
 from pkgcloud_servicekit.events import new_event
 from pkgcloud_servicekit.settings import Settings
 from pkgcloud_servicekit.targets import Runtime
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_target_serves_and_evicts_revoked_tokens(tmp_path, backend, blobs, fake_auth):
-    port = _free_port()
-    settings = Settings(data_dir=tmp_path, host="127.0.0.1", port=port, credential_cache_ttl_s=60)
+    settings = Settings(data_dir=tmp_path, host="127.0.0.1", port=0, credential_cache_ttl_s=60)
     bus = InProcessEventBus()
     await bus.start()
     runtime = Runtime(settings=settings, mode="single", bus=bus, blobs=blobs,
@@ -31,6 +23,9 @@ async def test_target_serves_and_evicts_revoked_tokens(tmp_path, backend, blobs,
     assert TARGET.depends == ("auth", "registry", "index", "render")
     component = await TARGET.start(runtime)
     try:
+        # port 0: the target bound a free port and says which, in its settings and its report
+        port = settings.port
+        assert port > 0 and listening.snapshot()["http"] == f"http://127.0.0.1:{port}"
         fake_auth.add_user("alice", "pw")
         token = fake_auth.add_token("alice")
         headers = {"Authorization": f"token {token}"}

@@ -1,4 +1,8 @@
-"""The PyPI inspector on hand-made wheels and sdists: good ones, and the bad-input corpus."""
+"""The PyPI inspector on hand-made wheels and sdists: good ones, and the bad-input corpus.
+
+The corpus's archives carry the time they were built, so each case has a fixed id (ids made
+from the bytes would differ between two collections and between two xdist workers) and is
+built when it runs."""
 
 from __future__ import annotations
 
@@ -63,25 +67,27 @@ def test_sdist_metadata():
 
 
 @pytest.mark.parametrize(
-    "basename,data,needle",
+    "basename,build,needle",
     [
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(metadata=meta(name="other")), "names project"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(metadata=meta(version="2.0")), "has version"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(metadata=meta(version="1.0-not-pep440!")), "PEP 440"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(members={"../evil": b"x"}), "path traversal"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(members={"/etc/passwd": b"x"}), "absolute"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(metadata=meta(extra="\n" + "x" * (MAX_METADATA_BYTES + 1))), "limit"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(members={"bomb": b"\0" * (80 * 1024 * 1024)}), "zip bomb"),
-        ("demo_pkg-1.0-py3-none-any.whl", b"not a zip", "not a valid zip"),
-        ("demo_pkg-1.0-py3-none-any.whl", wheel(members={"other-1.dist-info/METADATA": b""}), "exactly one"),
-        ("demo_pkg-1.0.tar.gz", sdist(members={"demo_pkg-1.0/../../x": b"x"}), "path traversal"),
-        ("demo_pkg-1.0.tar.gz", sdist(links={"demo_pkg-1.0/l": "../../etc/passwd"}), "path traversal"),
-        ("demo_pkg-1.0.tar.gz", sdist(pkg_info=meta(name="evil")), "names project"),
-        ("demo_pkg-1.0.tar.gz", sdist(members={"second/x": b"x"}), "single top-level"),
-        ("demo-pkg.exe", b"", "neither a wheel"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(metadata=meta(name="other")), "names project", id="wheel-other-name"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(metadata=meta(version="2.0")), "has version", id="wheel-other-version"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(metadata=meta(version="1.0-not-pep440!")), "PEP 440", id="wheel-bad-version"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(members={"../evil": b"x"}), "path traversal", id="wheel-traversal"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(members={"/etc/passwd": b"x"}), "absolute", id="wheel-absolute"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(metadata=meta(extra="\n" + "x" * (MAX_METADATA_BYTES + 1))), "limit", id="wheel-metadata-too-big"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(members={"bomb": b"\0" * (80 * 1024 * 1024)}), "zip bomb", id="wheel-zip-bomb"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: b"not a zip", "not a valid zip", id="wheel-not-a-zip"),
+        pytest.param("demo_pkg-1.0-py3-none-any.whl", lambda: wheel(members={"other-1.dist-info/METADATA": b""}), "exactly one", id="wheel-two-dist-infos"),
+        pytest.param("demo_pkg-1.0.tar.gz", lambda: sdist(members={"demo_pkg-1.0/../../x": b"x"}), "path traversal", id="sdist-traversal"),
+        pytest.param("demo_pkg-1.0.tar.gz", lambda: sdist(links={"demo_pkg-1.0/l": "../../etc/passwd"}), "path traversal", id="sdist-symlink-out"),
+        pytest.param("demo_pkg-1.0.tar.gz", lambda: sdist(pkg_info=meta(name="evil")), "names project", id="sdist-other-name"),
+        pytest.param("demo_pkg-1.0.tar.gz", lambda: sdist(members={"second/x": b"x"}), "single top-level", id="sdist-two-tops"),
+        pytest.param("demo-pkg.exe", lambda: b"", "neither a wheel", id="unknown-type"),
     ],
 )
-def test_refused(basename, data, needle):
+def test_refused(basename, build, needle):
+    # built when the case runs, not at collection (the zip bomb alone is 80 MiB)
+    data = build()
     with pytest.raises(Invalid) as e:
         inspect_bytes(data, ctx(basename))
     assert needle in e.value.message

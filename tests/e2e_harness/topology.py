@@ -4,11 +4,19 @@ all-in-one: `pkgcloud all` (SQLite, filesystem blobs, in-process bus) in a temp 
 split: `pkgcloud serve --target X` five times, RabbitMQ on 127.0.0.1:5672 with run-unique
 exchange and queue names, and a real S3 HTTP endpoint (moto's ThreadedMotoServer) as the
 MinIO stand-in; each service keeps its own SQLite file.
+
+No port is chosen here: every process binds port 0 itself and writes what it got to its
+PKGCLOUD_ADDRESS_FILE, which the harness waits for (a port picked here, released and handed
+to a process that binds it later can be taken in between by another test's connection).
+The split services talk gRPC over unix sockets in the data dir, so a restarted service comes
+back at the same address the gateway already knows. Each process leads its own process
+group, and stop() ends the whole group (gateway workers included), also after a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -18,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-
-from .ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PKGCLOUD = REPO / ".venv" / "bin" / "pkgcloud"
@@ -42,30 +48,54 @@ class Topology:
     def api_url(self) -> str:
         return f"{self.base_url}/api"
 
+    def address_file(self, target: str) -> Path:
+        return self.data_dir.resolve() / "run" / f"{target}.addresses.json"
+
     def target_env(self, target: str) -> dict[str, str]:
         env = dict(self.env)
         if self.name == "split" and target != "gateway":
             env["PKGCLOUD_GRPC_LISTEN"] = self.grpc[target]
-            # fixed per target, so a restarted service comes back on the same port
-            port = self.metrics_ports.setdefault(target, free_port())
-            env["PKGCLOUD_METRICS_PORT"] = str(port)
+            env["PKGCLOUD_METRICS_PORT"] = "0"
         return env
 
     def start_process(self, target: str) -> None:
+        """Start a target; wait_reported() (called by the ready checks) learns its ports."""
         cmd = [str(PKGCLOUD), "all"] if target == "all" else [str(PKGCLOUD), "serve", "--target", target]
         log = self.data_dir / f"{target}.log"
         self.logs[target] = log
-        fh = open(log, "ab")
-        self.procs[target] = subprocess.Popen(cmd, env=self.target_env(target), stdout=fh, stderr=subprocess.STDOUT, cwd=self.data_dir)
+        report = self.address_file(target)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.unlink(missing_ok=True)
+        env = {**self.target_env(target), "PKGCLOUD_ADDRESS_FILE": str(report)}
+        with open(log, "ab") as fh:
+            self.procs[target] = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=self.data_dir,
+                                                  start_new_session=True)
+
+    def wait_reported(self, target: str, timeout: float = 60) -> dict:
+        """The addresses the target's process reports once it is up (its ADDRESS_FILE)."""
+        report = self.address_file(target)
+        deadline = time.monotonic() + timeout
+        while not report.exists():
+            self._check_alive(target)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{target} reported no address in {timeout}s:\n{self.tail(target)}")
+            time.sleep(0.05)
+        got = json.loads(report.read_text())
+        if got.get("http"):
+            self.base_url = got["http"]
+        for svc, port in got.get("metrics", {}).items():
+            self.metrics_ports[svc] = port
+        return got
 
     def kill(self, target: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(target)
-        proc.send_signal(sig)
+        _signal_group(proc, sig)
         proc.wait(timeout=30)
 
     def wait_grpc_ready(self, target: str, timeout: float = 30) -> None:
         from pkgcloud_servicekit.grpc_plumbing import check_health
 
+        self.wait_reported(target, timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(target)
@@ -74,7 +104,8 @@ class Topology:
             time.sleep(0.2)
         raise TimeoutError(f"{target} not healthy in {timeout}s:\n{self.tail(target)}")
 
-    def wait_http_ready(self, timeout: float = 60) -> None:
+    def wait_http_ready(self, target: str, timeout: float = 60) -> None:
+        self.wait_reported(target, timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for t in self.procs:
@@ -103,27 +134,38 @@ class Topology:
         return subprocess.run([str(PKGCLOUD), *args], env=self.target_env(target), capture_output=True, text=True, cwd=self.data_dir, timeout=60)
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        try:
+            for proc in self.procs.values():
+                _signal_group(proc, signal.SIGTERM)
+            for proc in self.procs.values():
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    pass
+                # whatever is left of the group (a worker, a stuck process) goes now
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait()
-        self.procs.clear()
-        for fn in reversed(self.extra_cleanup):
-            fn()
+            self.procs.clear()
+        finally:
+            for fn in reversed(self.extra_cleanup):
+                fn()
+            self.extra_cleanup.clear()
 
 
-def _base_env(data_dir: Path, port: int) -> dict[str, str]:
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Signal the process group the process leads (started with start_new_session)."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _base_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PKGCLOUD_")}
     env.update(
         PKGCLOUD_DATA_DIR=str(data_dir),
         PKGCLOUD_HOST="127.0.0.1",
-        PKGCLOUD_PORT=str(port),
-        PKGCLOUD_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PKGCLOUD_PORT="0",
         PKGCLOUD_LOG_FORMAT="json",
         PKGCLOUD_LOG_LEVEL="INFO",
     )
@@ -132,18 +174,17 @@ def _base_env(data_dir: Path, port: int) -> dict[str, str]:
 
 def start_all_in_one(data_dir: Path, **extra_env: str) -> Topology:
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     run = data_dir.resolve() / "run"
     topo = Topology(
         name="all",
-        base_url=f"http://127.0.0.1:{port}",
+        base_url="",  # known once the process reports the port it bound
         data_dir=data_dir,
-        env={**_base_env(data_dir, port), **extra_env},
+        env={**_base_env(data_dir), **extra_env},
         grpc={svc: f"unix:{run / (svc + '.sock')}" for svc in SERVICES},
     )
-    topo.start_process("all")
     try:
-        topo.wait_http_ready()
+        topo.start_process("all")
+        topo.wait_http_ready("all")
     except BaseException:
         topo.stop()
         raise
@@ -155,36 +196,37 @@ def start_split(data_dir: Path) -> Topology:
     from moto.server import ThreadedMotoServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    s3_port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
-    moto.start()
+    run = data_dir.resolve() / "run"
+    run.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]
-    port = free_port()
-    grpc = {svc: f"127.0.0.1:{free_port()}" for svc in SERVICES}
-    env = _base_env(data_dir, port)
+    grpc = {svc: f"unix:{run / (svc + '-grpc.sock')}" for svc in SERVICES}
+    env = _base_env(data_dir)
     env.update(
         PKGCLOUD_BUS="rabbitmq",
         PKGCLOUD_RABBITMQ_URL=os.environ.get("PKGCLOUD_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
         PKGCLOUD_EVENTS_EXCHANGE=f"pkgcloud-test-{run_id}",
         PKGCLOUD_EVENTS_QUEUE_PREFIX=f"pkgcloud-test-{run_id}",
         PKGCLOUD_BLOB_BACKEND="minio",
-        PKGCLOUD_MINIO_ENDPOINT=f"127.0.0.1:{s3_port}",
         PKGCLOUD_MINIO_ACCESS_KEY="testing",
         PKGCLOUD_MINIO_SECRET_KEY="testing",
         PKGCLOUD_MINIO_BUCKET=f"pkgcloud-{run_id}",
         PKGCLOUD_SQLITE_DIR=str(data_dir / "db"),
         **{f"PKGCLOUD_{svc.upper()}_ADDR": addr for svc, addr in grpc.items()},
     )
-    topo = Topology(name="split", base_url=f"http://127.0.0.1:{port}", data_dir=data_dir, env=env, grpc=grpc)
-    topo.extra_cleanup.append(moto.stop)
-    topo.extra_cleanup.append(lambda: _delete_rabbit_topology(env))
+    topo = Topology(name="split", base_url="", data_dir=data_dir, env=env, grpc=grpc)
     try:
+        # moto binds port 0 itself (werkzeug's make_server) and tells the port it got
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        topo.extra_cleanup.append(moto.stop)
+        env["PKGCLOUD_MINIO_ENDPOINT"] = "{}:{}".format(*moto.get_host_and_port())
+        topo.extra_cleanup.append(lambda: _delete_rabbit_topology(env))
         for svc in SERVICES:
             topo.start_process(svc)
         for svc in SERVICES:
             topo.wait_grpc_ready(svc)
         topo.start_process("gateway")
-        topo.wait_http_ready()
+        topo.wait_http_ready("gateway")
     except BaseException:
         topo.stop()
         raise

@@ -46,7 +46,7 @@ async def start(runtime: Runtime) -> AuthComponent:
         raise
     janitor = AuditJanitor(store.purge_audit, runtime.settings.audit_retention_days, sweep=store.sweep_audit)
     await janitor.start()
-    metrics = MetricsServer(runtime.metrics_port("auth"))
+    metrics = runtime.metrics_server("auth")
     metrics.start()
     return AuthComponent(server, store, core, metrics, janitor)
 

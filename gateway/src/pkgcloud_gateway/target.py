@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from aiohttp import web
+from pkgcloud_servicekit import listening
 from pkgcloud_servicekit.logs import service_var
 from pkgcloud_servicekit.targets import Runtime, Target
 
@@ -56,9 +57,19 @@ def _start_workers(runtime: Runtime) -> list[subprocess.Popen]:
         env.update({f"PKGCLOUD_{name.upper()}_ADDR": runtime.address(name) for name in PEERS})
         env["PKGCLOUD_GATEWAY_WORKER_INDEX"] = str(i)
         env["PKGCLOUD_DATA_DIR"] = str(settings.data_dir.resolve())
+        # the port this process bound (the one it got, for a port of 0); it holds it, so the
+        # workers' SO_REUSEPORT binds join it and nobody else can take it meanwhile
+        env["PKGCLOUD_PORT"] = str(settings.port)
+        env.pop("PKGCLOUD_ADDRESS_FILE", None)  # the first process reports for all of them
         cmd = [sys.executable, "-m", "pkgcloud_servicekit.cli", "serve", "--target", "gateway"]
         workers.append(subprocess.Popen(cmd, env=env))
     return workers
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 async def _exit_with_parent(parent: int) -> None:
@@ -88,6 +99,9 @@ async def start(runtime: Runtime) -> GatewayComponent:
     except BaseException:
         await clients.close()
         raise
+    # a port of 0 got a free one: from here on the settings (banner, workers) name that one
+    settings.port = runner.addresses[0][1]
+    listening.record_http(f"http://{_url_host(settings.host)}:{settings.port}")
     log.info("gateway listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.effective_public_url())
     workers: list[subprocess.Popen] = []
     watchdog = None

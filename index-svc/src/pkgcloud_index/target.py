@@ -66,7 +66,7 @@ class IndexComponent:
 async def start(runtime: Runtime) -> IndexComponent:
     store, mongo_client = make_store(runtime.settings)
     grpc_server: GrpcServer | None = None
-    metrics = MetricsServer(runtime.metrics_port("index"))
+    metrics = runtime.metrics_server("index")
     try:
         await store.open()
         publishers: list = []

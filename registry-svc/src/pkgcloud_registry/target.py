@@ -48,7 +48,7 @@ async def start(runtime: Runtime) -> RegistryComponent:
     janitor = StageJanitor(core, interval_s=max(1.0, min(60.0, settings.stage_ttl_s / 4)))
     audit_janitor = AuditJanitor(store.purge_audit, settings.audit_retention_days, sweep=store.sweep_audit)
     server: GrpcServer | None = None
-    metrics = MetricsServer(runtime.metrics_port("registry"))
+    metrics = runtime.metrics_server("registry")
     try:
         server = GrpcServer(
             runtime.listen_address("registry"),

@@ -62,7 +62,7 @@ class RenderComponent:
 async def start(runtime: Runtime) -> RenderComponent:
     store, mongo_client = make_store(runtime.settings)
     grpc_server: GrpcServer | None = None
-    metrics = MetricsServer(runtime.metrics_port("render"))
+    metrics = runtime.metrics_server("render")
     # one worker: two cores are shared with every other service in `pkgcloud all`
     pool = RenderPool(workers=1)
     try:

@@ -17,6 +17,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import Counter, Histogram
 
+from . import listening
 from .audit import actor_from_metadata, actor_metadata, actor_var
 from .errors import ServiceError
 from .logs import REQUEST_ID_HEADER, new_request_id, request_id_var, service_var
@@ -113,13 +114,20 @@ class GrpcServer:
         for add, servicer, full_name in servicers:
             add(servicer, self.server)
             self.service_names.append(full_name)
+        self.service = service
         self.bound_port = self.server.add_insecure_port(address)
+
+    @property
+    def bound_address(self) -> str:
+        """Where clients reach this server: `address` with the port it got for a port of 0."""
+        return listening.grpc_bound_address(self.address, self.bound_port)
 
     async def start(self) -> None:
         await self.server.start()
+        listening.record_grpc(self.service, self.bound_address)
         for name in ["", *self.service_names]:
             await _maybe_await(self.health.set(name, health_pb2.HealthCheckResponse.SERVING))
-        log.info("gRPC server listening on %s", self.address)
+        log.info("gRPC server listening on %s", self.bound_address)
 
     async def stop(self, grace: float = 2.0) -> None:
         for name in ["", *self.service_names]:

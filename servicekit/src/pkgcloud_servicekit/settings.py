@@ -25,19 +25,20 @@ class Settings(BaseSettings):
 
     # --- HTTP edge (gateway) ---
     host: str = Field("127.0.0.1", description="Address the gateway's HTTP server binds.")
-    port: int = Field(8080, description="Port of the gateway's HTTP server.")
+    port: int = Field(8080, ge=0, le=65535, description="Port of the gateway's HTTP server; 0 = a free port, reported in ADDRESS_FILE.")
     public_url: str = Field("", description="Public base URL of the gateway, e.g. https://pkgs.example.com. Default: http://localhost:PORT.")
     gateway_processes: int = Field(1, ge=1, le=64, description="HTTP worker processes of the gateway sharing its port (SO_REUSEPORT). The gateway keeps no state, so N processes serve about N times the requests on N cores; extra workers learn of token revocations through the credential cache expiry (CREDENTIAL_CACHE_TTL_S) only, and each serves its own /metrics.")
     gateway_worker_index: int = Field(0, description="Set by the gateway on the extra worker processes it starts (1..N-1); leave unset.")
     base_domain: str = Field("", description="Base domain for host routing (api.<d>, conda.<d>, pypi.<d>, notebooks.<d>, envs.<d>; bare <d> = web UI). Empty: path prefixes only.")
 
     # --- gRPC wiring ---
-    grpc_listen: str = Field("", description="Address this service's gRPC server listens on when run alone (host:port or unix:/path). Default 0.0.0.0:5005x per service.")
+    grpc_listen: str = Field("", description="Address this service's gRPC server listens on when run alone (host:port or unix:/path; port 0 = a free port, reported in ADDRESS_FILE). Default 0.0.0.0:5005x per service.")
     auth_addr: str = Field("", description="gRPC address of auth-svc (host:port or unix:/path).")
     registry_addr: str = Field("", description="gRPC address of registry-svc.")
     index_addr: str = Field("", description="gRPC address of index-svc.")
     render_addr: str = Field("", description="gRPC address of render-svc.")
-    metrics_port: int = Field(-1, description="Prometheus /metrics port of a non-gateway service run alone; -1 = the per-service default 910x, 0 = off.")
+    metrics_port: int = Field(-1, ge=-1, le=65535, description="Prometheus /metrics port of a non-gateway service run alone; -1 = the per-service default 910x, 0 = a free port, reported in ADDRESS_FILE.")
+    address_file: Path | None = Field(None, description="When set, the process writes the addresses it listens on (HTTP URL, gRPC address, metrics port) to this file as JSON once it is up: how whoever started it learns the ports it picked for a port of 0.")
 
     # --- metadata databases ---
     metadata_backend: Literal["sqlite", "mongo"] = Field("sqlite", description="Each service's metadata store: sqlite (embedded) or mongo.")

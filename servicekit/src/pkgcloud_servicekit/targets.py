@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol
 
+from . import listening
 from .blobstore import BlobStore, make_blob_store
 from .eventbus import EventBus, make_event_bus
+from .metrics import MetricsServer
 from .settings import DEFAULT_GRPC_PORTS, DEFAULT_METRICS_PORTS, Settings
 
 log = logging.getLogger(__name__)
@@ -59,12 +61,16 @@ class Runtime:
             return self.address(service)
         return self.settings.grpc_listen or f"0.0.0.0:{DEFAULT_GRPC_PORTS[service]}"
 
-    def metrics_port(self, service: str) -> int:
+    def metrics_port(self, service: str) -> int | None:
+        """The port of this service's own /metrics server (0: a free one), None for none."""
         if self.mode == "all":
-            return 0  # one process: the gateway's /metrics has every service's series
+            return None  # one process: the gateway's /metrics has every service's series
         if self.settings.metrics_port >= 0:
             return self.settings.metrics_port
-        return DEFAULT_METRICS_PORTS.get(service, 0)
+        return DEFAULT_METRICS_PORTS.get(service)
+
+    def metrics_server(self, service: str) -> MetricsServer:
+        return MetricsServer(self.metrics_port(service), service)
 
 
 def discover_targets() -> dict[str, Target]:
@@ -140,6 +146,8 @@ async def run_forever(settings: Settings, wanted: list[str], mode: str, on_start
     import signal
 
     suite = await start_suite(settings, wanted, mode)
+    if settings.address_file:
+        listening.write_report(settings.address_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -62,18 +62,20 @@ async def check_consumer_target_lifecycle(target: Any, tmp_path: Path, event: An
 
     import pytest
 
+    from . import listening
     from .blobstore import make_blob_store
     from .eventbus.inprocess import InProcessEventBus
     from .grpc_plumbing import open_channel
     from .settings import Settings
     from .targets import Runtime
 
-    metrics_port = free_port()
-    settings = Settings(data_dir=tmp_path, grpc_listen="127.0.0.1:0", metrics_port=metrics_port)
+    settings = Settings(data_dir=tmp_path, grpc_listen="127.0.0.1:0", metrics_port=0)
     bus = InProcessEventBus()
     await bus.start()
     component = await target.start(Runtime(settings=settings, mode="single", bus=bus, blobs=make_blob_store(settings)))
+    metrics_port = component.metrics.bound_port
     try:
+        assert metrics_port and listening.snapshot()["metrics"][target.name] == metrics_port
         assert settings.sqlite_path(target.name).exists()
         await bus.publish(event)
         async with open_channel(f"127.0.0.1:{component.grpc_port}") as channel:
@@ -94,11 +96,3 @@ async def check_consumer_target_lifecycle(target: Any, tmp_path: Path, event: An
     finally:
         await component.stop()
         await bus.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
