@@ -90,6 +90,8 @@ ROUTES: dict[tuple[str, str, str], list[Probe]] = {
     ("api", "PUT", "/api/packages/{owner}/{package}/collaborators/{login}"): [Probe("write", "/packages/{owner}/{pkg}/collaborators/eve", method="PUT")],
     ("api", "DELETE", "/api/packages/{owner}/{package}/collaborators/{login}"): [Probe("write", "/packages/{owner}/{pkg}/collaborators/carl", method="DELETE")],
     ("api", "GET", "/api/search"): [Probe("search", "/search?name=-")],
+    ("api", "GET", "/api/audit/{owner}"): [Probe("exempt", why="an owner's audit trail: the account and its org admins with api:read; "
+                                                    "tests/test_audit_e2e.py checks the refusals")],
     # conda labels: the owner's own label management
     ("api", "GET", "/api/channels/{owner}"): [Probe("write", "/channels/{owner}")],
     ("api", "GET", "/api/channels/{owner}/{label}"): [Probe("write", "/channels/{owner}/main")],
@@ -138,6 +140,8 @@ ROUTES: dict[tuple[str, str, str], list[Probe]] = {
     **{("web", m, "/orgs/new"): [Probe("exempt", why="creates a new organization owned by the session user; no existing data")]
        for m in ("GET", "POST")},
     ("web", "GET", "/orgs/{org}/settings"): [Probe("web-org", "/orgs/acme/settings")],
+    ("web", "GET", "/orgs/{org}/activity"): [Probe("web-org", "/orgs/acme/activity")],
+    ("web", "GET", "/settings/activity"): [Probe("exempt", why="the session user's own audit trail (login=session user); tests/test_audit_e2e.py")],
     ("web", "POST", "/orgs/{org}/groups"): [Probe("web-org", "/orgs/acme/groups", method="POST",
                                                   form=(("name", "owners"), ("permission", "read")), control=(("name", ""),))],
     ("web", "POST", "/orgs/{org}/members"): [Probe("web-org", "/orgs/acme/members", method="POST",

@@ -112,6 +112,8 @@ COLLABORATORS_READ = Rule(On.PACKAGE, W, "api:read", not_found="Package not foun
 # labels: the owner's, as a whole
 LABELS_READ = Rule(On.OWNER, W, "api:read")
 LABELS_WRITE = Rule(On.OWNER, W, "api:write")
+# the audit trail of an owner (who changed what): the account itself and its org's admins
+AUDIT_READ = Rule(On.OWNER, A, "api:read")
 # organizations' groups
 GROUPS_READ = Rule(On.ORG_GROUPS, R, "api:read", not_found="Group not found", owner_param="org")
 GROUPS_WRITE = Rule(On.ORG_GROUPS, A, "api:modify-group", not_found="Group not found", owner_param="org")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, auth_pb2_grpc
-from pkgcloud_servicekit import errors
+from pkgcloud_servicekit import audit, errors
 
 from . import keys
 from .clients import call
@@ -155,6 +155,19 @@ def _expired(p: Principal | None) -> bool:
     return p is not None and p.expires_at_ms > 0 and p.expires_at_ms <= time.time() * 1000
 
 
+def set_actor(request: web.Request, principal: Principal | None, *, session: bool = False) -> None:
+    """Make `principal` the audit actor of this request, which every gRPC call then carries
+    (servicekit.audit): None is an anonymous caller, known by its address only. A token's
+    name goes along, never its value; a password login or a web session (whose cookie holds
+    a token) goes as no token."""
+    client = request.remote or ""
+    if principal is None:
+        audit.actor_var.set(audit.Actor(login="", token=None, client=client))
+        return
+    token = (principal.token_name or "token") if principal.method == "token" and not session else None
+    audit.actor_var.set(audit.Actor(login=principal.login, token=token, client=client))
+
+
 async def principal_of(request: web.Request) -> Principal | None:
     """The caller (None = anonymous), resolved once per request. Unauthenticated when the
     request carries a credential that is malformed, unknown, expired or revoked."""
@@ -164,6 +177,7 @@ async def principal_of(request: web.Request) -> Principal | None:
     principal = None
     if cred is not None:
         principal = await request.config_dict[keys.RESOLVER].resolve(cred, request.remote or "")
+        set_actor(request, principal)
     request[keys.PRINCIPAL] = principal
     return principal
 

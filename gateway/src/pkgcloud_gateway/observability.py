@@ -8,6 +8,7 @@ import re
 import time
 
 from aiohttp import web
+from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.logs import info_fields, new_request_id, request_id_var, service_var
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
@@ -59,6 +60,8 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
     request[keys.REQUEST_ID] = rid
     ctx = request_id_var.set(rid)
     svc = service_var.set("gateway")
+    # the audit actor until the credential is resolved (credentials.set_actor): the address
+    actor = audit.actor_var.set(audit.Actor(client=request.remote or ""))
     start = time.perf_counter()
     status = 500
     try:
@@ -91,6 +94,7 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
             "remote": request.remote,
             "user_agent": request.headers.get("User-Agent", ""),
         })
+        audit.actor_var.reset(actor)
         request_id_var.reset(ctx)
         service_var.reset(svc)
 

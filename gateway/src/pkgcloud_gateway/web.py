@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import grpc
 import jinja2
@@ -24,7 +24,7 @@ from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.errors import ServiceError, from_rpc_error
 
-from . import access, keys, policy
+from . import access, audit_trail, keys, policy
 from .access import grant
 from .api_private import set_public
 from .clients import call
@@ -88,6 +88,9 @@ def _register(r: web.UrlDispatcher) -> None:
     page_route("GET", "/settings/tokens", tokens, access.WEB_ACCOUNT)
     page_route("POST", "/settings/tokens", tokens, access.WEB_ACCOUNT)
     page_route("POST", "/settings/tokens/revoke", revoke_token, access.WEB_ACCOUNT)
+    # the audit trail: one's own account, and an org's for its admins
+    page_route("GET", "/settings/activity", activity, access.WEB_ACCOUNT)
+    page_route("GET", "/orgs/{org}/activity", activity, access.WEB_ORG_ADMIN)
     page_route("GET", "/orgs/new", new_org, access.WEB_ACCOUNT)
     page_route("POST", "/orgs/new", new_org, access.WEB_ACCOUNT)
     # admins only: the group table names every group's packages, private ones included,
@@ -313,6 +316,20 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 
 # --- owners: users and organizations ------------------------------------------------------
+
+async def activity(request: web.Request) -> web.Response:
+    """The Activity page: the owner's audit trail as GET /api/audit/<owner> gives it."""
+    owner = grant(request).owner.lower()
+    action = request.query.get("action", "").strip()
+    actor = request.query.get("actor", "").strip().lower()
+    page = await audit_trail.read_trail(_clients(request), owner, cursor=request.query.get("cursor", ""), action=action, actor=actor)
+    next_url = ""
+    if page.next:
+        next_url = request.path + "?" + urlencode({k: v for k, v in (("action", action), ("actor", actor), ("cursor", page.next)) if v})
+    return render(request, "activity.html", title=f"Activity of {owner}", owner=owner, entries=[e.public() for e in page.entries],
+                  action=action, actor=actor, next_url=next_url,
+                  retention_days=request.config_dict[keys.SETTINGS].audit_retention_days)
+
 
 async def _account(request: web.Request, login: str, not_found: str = "User not found") -> auth_pb2.User:
     try:

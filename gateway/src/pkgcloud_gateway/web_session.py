@@ -21,7 +21,7 @@ from pkgcloud_servicekit import errors, scopes
 
 from . import keys
 from .clients import call
-from .credentials import Credential, Principal, token_hash
+from .credentials import Credential, Principal, set_actor, token_hash
 
 SESSION_COOKIE = "pkgcloud_session"
 PRESESSION_COOKIE = "pkgcloud_presession"
@@ -60,6 +60,7 @@ async def session_principal(request: web.Request) -> Principal | None:
         if principal is not None and (principal.user_type != "user" or not scopes.grants(principal.scopes or ("all",), "all")):
             principal = None
             request[_DROP_SESSION] = True
+    set_actor(request, principal, session=True)
     request[keys.PRINCIPAL] = principal
     return principal
 
