@@ -10,7 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pkgcloud_protos.v1 import auth_pb2_grpc, index_pb2_grpc, registry_pb2_grpc, render_pb2_grpc
 from pkgcloud_servicekit.errors import from_rpc_error
-from pkgcloud_servicekit.grpc_plumbing import open_channel
+from pkgcloud_servicekit.grpc_balancing import open_balanced_channel
 
 PEERS = ("auth", "registry", "index", "render")
 
@@ -25,8 +25,10 @@ class Clients:
 
     @classmethod
     def open(cls, addresses: Mapping[str, str]) -> Clients:
-        """One channel per peer; `addresses` maps every name of PEERS to a gRPC address."""
-        channels = {name: open_channel(addresses[name]) for name in PEERS}
+        """One channel per peer; `addresses` maps every name of PEERS to a gRPC address: one,
+        a comma-separated list or a DNS name of several replicas (balanced round-robin over
+        the healthy ones, see grpc_balancing)."""
+        channels = {name: open_balanced_channel(addresses[name]) for name in PEERS}
         return cls.from_channels(channels)
 
     @classmethod
