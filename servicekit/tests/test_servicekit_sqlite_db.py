@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
@@ -87,3 +92,80 @@ async def test_readers_do_not_see_an_open_transaction(tmp_path):
         assert await db.fetchone("SELECT 1 FROM t WHERE name = 'pending'") is not None
     finally:
         await db.close()
+
+
+# Replicas started together on a fresh store: each migration runs exactly once (V1's seed
+# row is UNIQUE, so a second run would fail), every opener ends at the last version.
+SLOW = ["CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); INSERT INTO t (name) VALUES ('seed')"] + [
+    f"CREATE TABLE t{i} (x); INSERT INTO t (name) VALUES ('m{i}')" for i in range(1, 30)
+]
+
+
+async def test_stores_opening_one_fresh_file_together_migrate_it_once(tmp_path):
+    path = tmp_path / "fresh.sqlite3"
+    dbs = [SqliteDatabase(path, SLOW) for _ in range(4)]
+    opened = await asyncio.gather(*(db.open() for db in dbs), return_exceptions=True)
+    try:
+        assert [type(o).__name__ for o in opened] == ["SqliteDatabase"] * 4
+        for db in dbs:
+            assert await version(db) == len(SLOW)
+        rows = await dbs[0].fetchall("SELECT name FROM t ORDER BY id")
+        assert [r["name"] for r in rows] == ["seed"] + [f"m{i}" for i in range(1, 30)]
+    finally:
+        for db in dbs:
+            await db.close()
+
+
+_OPENER = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from test_servicekit_sqlite_db import SLOW
+from pkgcloud_servicekit.sqlite_db import SqliteDatabase
+
+async def main():
+    sys.stdin.readline()  # every process is ready: open at the same moment
+    db = await SqliteDatabase({path!r}, SLOW).open()
+    (v,) = await db.fetchone("PRAGMA user_version")
+    await db.close()
+    print(v, flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_processes_opening_one_fresh_file_together_migrate_it_once(tmp_path):
+    path = tmp_path / "fresh.sqlite3"
+    code = _OPENER.format(tests=str(Path(__file__).parent), path=str(path))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [await asyncio.to_thread(p.communicate, timeout=60) for p in procs]
+        assert [(p.returncode, out.strip()) for p, (out, _err) in zip(procs, results, strict=True)] == [(0, str(len(SLOW)))] * 3, results
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    db = await SqliteDatabase(path, SLOW).open()
+    try:
+        assert len(await db.fetchall("SELECT name FROM t")) == len(SLOW)
+    finally:
+        await db.close()
+
+
+def test_a_failed_open_leaves_no_thread_behind(tmp_path):
+    """A start that fails must exit: aiosqlite's connection threads are not daemons, so a
+    connection left open keeps the process alive after the error."""
+    code = (
+        "import asyncio\n"
+        "from pkgcloud_servicekit.sqlite_db import SqliteDatabase\n"
+        f"asyncio.run(SqliteDatabase({str(tmp_path / 'x.sqlite3')!r}, ['CREATE TABLE a (x)', 'INSERT INTO nowhere VALUES (1)']).open())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "no such table: nowhere" in proc.stderr

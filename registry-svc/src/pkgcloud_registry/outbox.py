@@ -40,10 +40,14 @@ class OutboxRelay:
         self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Let a pass in progress mark what it published (cancelling it between publish and
+        mark_sent would publish those events again after a restart), then stop."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace_s)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
