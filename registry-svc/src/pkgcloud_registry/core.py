@@ -440,6 +440,16 @@ class RegistryCore:
             try:
                 await self.store.add_file(f, event, package_type=stage.distribution_type, modified_at_ms=f.upload_time_ms, commit_dist_id=dist_id,
                                           audit_entries=[audit.entry(owner, "file.upload", f"{owner}/{package}/{version}/{basename}")])
+            except Conflict:
+                # A concurrent commit of this basename won. The same bytes: this upload is
+                # done too (as a sequential retry would be); other bytes: the 409 stands.
+                winner = await self.store.get_file(owner, package, version, basename)
+                if winner is not None and winner.sha256 == sha256:
+                    await self._finish_stage(stage)
+                    return FileView(winner, pkg.public)
+                if not await self.store.sha256_in_use(sha256):
+                    await self.blobs.delete(key)
+                raise
             except BaseException:
                 if not await self.store.sha256_in_use(sha256):
                     await self.blobs.delete(key)
