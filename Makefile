@@ -22,7 +22,8 @@ run: install
 	$(VENV)/bin/pkgcloud all
 
 # Pinned real clients, each in its own venv: anaconda-client 1.16.0 (packages, labels,
-# tokens, groups) and 1.13.0 (notebooks, environments), pip and twine.
+# tokens, groups), 1.13.0 (notebooks, environments) and 1.2.2 (the seed's walkthrough; on
+# Python 3.8, found on PATH or in pyenv), pip and twine.
 clients: $(UV)
 	$(PYTHON) tests/clients/install.py
 

@@ -177,6 +177,22 @@ async def test_stage_refuses_bad_refs(core, h, args, exc, fragment):
     assert await core.store.expired_stages(2**62) == []  # nothing staged
 
 
+async def test_a_stage_without_sha256_gets_it_computed_at_commit(core, h):
+    """anaconda-client 1.2.2 stages without a sha256 (only Content-MD5 goes with the form)."""
+    await h.release(core)
+    res = await core.stage("alice", "hello", "1.0", "a.txt", distribution_type="file", sha256="", form_post_url="http://gw/u")
+    await core.blobs.put_bytes(dict(res.form_data)["key"], DATA)
+    view = await core.commit("alice", "hello", "1.0", "a.txt", res.dist_id)
+    assert view.file.sha256 == h.sha(DATA) and view.file.md5 == hashlib.md5(DATA).hexdigest()
+    assert await blob_keys(core, "files/") == [content_key(h.sha(DATA))]
+    [ev] = await events(core)
+    assert ev.file_committed.file.sha256 == h.sha(DATA)
+    # a retried commit of that stage answers the file again; a new stage for the name conflicts
+    assert (await core.commit("alice", "hello", "1.0", "a.txt", res.dist_id)).file.sha256 == h.sha(DATA)
+    with pytest.raises(Conflict):
+        await core.stage("alice", "hello", "1.0", "a.txt", distribution_type="file", sha256="", form_post_url="http://gw/u")
+
+
 @pytest.mark.parametrize(
     "kw,fragment",
     [

@@ -64,6 +64,23 @@ async def test_search_matches_a_substring_of_any_owner_case_insensitively(store)
     assert len(await store.search_packages("", 2)) == 2
 
 
+async def test_search_newest_first_and_public_only(store):
+    for owner, name, modified, public in [("alice", "old", 1, True), ("bob", "new", 3, True), ("carol", "hidden", 4, False),
+                                          ("dave", "mid", 2, True)]:
+        await store.create_package(PackageRecord(owner=owner, name=name, public=public, created_at_ms=1, modified_at_ms=modified))
+    newest = await store.search_packages("", 10, newest_first=True)
+    assert [p.name for p in newest] == ["hidden", "new", "mid", "old"]
+    assert [p.name for p in await store.search_packages("", 2, newest_first=True, public_only=True)] == ["new", "mid"]
+    assert [p.name for p in await store.search_packages("", 10, public_only=True)] == ["old", "new", "mid"]
+
+
+async def test_core_search_carries_versions(core, h):
+    await h.release(core, version="1.0")
+    await core.create_release("alice", "hello", "2.0", "{}")
+    [(pkg_, versions, files)] = await core.access.search("hell")
+    assert pkg_.name == "hello" and sorted(versions) == ["1.0", "2.0"] and files == []  # in creation order (ties: any)
+
+
 async def test_core_privacy_change_is_announced_with_the_files(core, h, bus, recorder):
     from pkgcloud_registry.outbox import OutboxRelay
 

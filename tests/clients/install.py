@@ -2,7 +2,7 @@
 
 Separate venvs because anaconda-client 1.16.0 and 1.13.0 cannot share one, and because the
 clients must not see the server's packages. Each venv names its Python: 1.2.2, the seed's
-client, runs only on an older one (3.9). A venv is rebuilt only when its lock changes.
+client, runs only on an older one (3.8). A venv is rebuilt only when its lock changes.
 Run by `make clients` (part of `make test`).
 """
 
@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 VENVS = {
     "anaconda-client-1.16.0": (HERE / "anaconda-client-1.16.0.txt", None),
     "anaconda-client-1.13.0": (HERE / "anaconda-client-1.13.0.txt", None),  # notebooks, environments (issue 6)
-    "anaconda-client-1.2.2": (HERE / "anaconda-client-1.2.2.txt", "3.9"),  # the seed's walkthrough (issue 13)
+    "anaconda-client-1.2.2": (HERE / "anaconda-client-1.2.2.txt", "3.8"),  # the seed's walkthrough (issue 13)
     "pip-26.3": (HERE / "pip-26.3.txt", None),
     "twine-7.0.0": (HERE / "twine-7.0.0.txt", None),
 }

@@ -196,8 +196,9 @@ async def delete_dist(request: web.Request) -> web.Response:
 async def stage(request: web.Request) -> web.Response:
     """Step 1 of the upload (§5): the registry opens a staged upload and says where to POST."""
     body = await json_body(request)
-    sha256 = body.get("sha256")
-    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower()):
+    # optional: anaconda-client 1.2.2 sends none (the registry then computes it at commit)
+    sha256 = body.get("sha256") or ""
+    if not isinstance(sha256, str) or sha256 and not _SHA256.fullmatch(sha256.lower()):
         raise errors.Invalid("'sha256' must be the hex sha256 of the file (64 hex digits)")
     attrs = opt(body, "attrs", dict, {})
     dependencies = body.get("dependencies")

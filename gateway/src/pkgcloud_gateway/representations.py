@@ -86,9 +86,10 @@ def file_json(f: common_pb2.FileRecord, api_base: str) -> dict[str, Any]:
     }
 
 
-def _platform(subdir: str) -> str | None:
-    # anaconda.org lists noarch packages under a null platform
-    return None if subdir in ("", "noarch") else subdir
+def _platform(subdir: str) -> str:
+    # anaconda.org said null for noarch; anaconda-client 1.2.2 joins the list and crashes on a
+    # null (later clients skip nulls), so noarch is named
+    return subdir or "noarch"
 
 
 def package_json(p: registry_pb2.Package, api_base: str) -> dict[str, Any]:
@@ -100,7 +101,7 @@ def package_json(p: registry_pb2.Package, api_base: str) -> dict[str, Any]:
     for f in p.files:
         by_version.setdefault(f.version, []).append(f.basename)
     conda = [f for f in p.files if f.type == "conda"]
-    platforms = sorted({_platform(f.subdir) for f in conda}, key=lambda x: (x is None, x or ""))
+    platforms = sorted({_platform(f.subdir) for f in conda})
     builds = sorted({str(b) for f in conda if (b := loads_or(f.attrs_json, {}).get("build")) is not None} if conda else set())
     license_obj = attrs.get("license")
     return {

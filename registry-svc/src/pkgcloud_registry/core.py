@@ -319,8 +319,10 @@ class RegistryCore:
         names.validate_file_ref(owner, package, version, basename)
         if distribution_type not in FILE_TYPES:
             raise Invalid(f"unknown distribution type {distribution_type!r} (expected one of {', '.join(FILE_TYPES)})")
+        # Older clients (anaconda-client 1.2.2) announce no sha256, only Content-MD5 and
+        # Content-Length in the form: the digest is then computed at commit, as it is to verify one.
         sha256 = (sha256 or "").lower()
-        if not _SHA256.match(sha256):
+        if sha256 and not _SHA256.match(sha256):
             raise Invalid("sha256 must be the 64 hexadecimal digits of the file's SHA-256")
         label_list = names.validate_labels(list(labels))
         await self.labels.require_unlocked(owner, label_list)
@@ -333,7 +335,7 @@ class RegistryCore:
         if await self.store.get_release(owner, package, version) is None:
             raise NotFound("Release not found")
         existing = await self.store.get_file(owner, package, version, basename)
-        if existing is not None and existing.sha256 != sha256:
+        if existing is not None and existing.sha256 != sha256:  # without a sha256 a retry cannot be told apart
             raise Conflict(f"file {basename} already exists for package {package} version {version}")
 
         key = UPLOAD_PREFIX + secrets.token_urlsafe(32)
@@ -391,7 +393,7 @@ class RegistryCore:
 
         existing = await self.store.get_file(owner, package, version, basename)
         if existing is not None:
-            if existing.sha256 == stage.sha256:
+            if existing.sha256 == stage.sha256 or not stage.sha256 and stage.state == STAGE_COMMITTED:
                 # A retried upload of the same bytes (or a retried commit): already done.
                 await self._finish_stage(stage)
                 return FileView(existing, pkg.public)
@@ -406,7 +408,7 @@ class RegistryCore:
         if size > self.settings.max_upload_bytes:
             await self.blobs.delete(stage.upload_key)
             raise TooLarge(f"the uploaded file is {size} bytes, more than the limit of {self.settings.max_upload_bytes}")
-        if sha256 != stage.sha256:
+        if stage.sha256 and sha256 != stage.sha256:
             await self.blobs.delete(stage.upload_key)
             raise Invalid(f"checksum mismatch: the uploaded file has sha256 {sha256}, the stage announced {stage.sha256}; upload it again")
 

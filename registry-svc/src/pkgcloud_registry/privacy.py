@@ -93,16 +93,19 @@ class PackageAccessManager:
             return []
         return await self.store.collaborations(login, owner)
 
-    async def search(self, name: str, package_type: str = "", platform: str = "", limit: int = 0) -> list[tuple[PackageRecord, list[StoredFile]]]:
-        """Packages whose name contains `name`, with their files; narrowed by package type
-        and conda platform (subdir) when given."""
+    async def search(self, name: str, package_type: str = "", platform: str = "", limit: int = 0, *,
+                     newest_first: bool = False, public_only: bool = False) -> list[tuple[PackageRecord, list[str], list[StoredFile]]]:
+        """Packages whose name contains `name`, with their versions (clients print the
+        latest) and files; narrowed by package type and conda platform (subdir) when given."""
         limit = min(limit or SEARCH_LIMIT, SEARCH_LIMIT_MAX)
         out = []
-        for pkg in await self.store.search_packages((name or "").strip(), limit):
+        found = await self.store.search_packages((name or "").strip(), limit, newest_first=newest_first, public_only=public_only)
+        for pkg in found:
             if package_type and package_type not in pkg.package_types:
                 continue
             files = await self.store.list_files(pkg.owner, pkg.name)
             if platform and not any(f.type == "conda" and f.subdir == platform for f in files):
                 continue
-            out.append((pkg, files))
+            versions = [r.version for r in await self.store.list_releases(pkg.owner, pkg.name)]
+            out.append((pkg, versions, files))
         return out

@@ -175,8 +175,9 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         return registry_pb2.CollaborationsResponse(packages=await self.core.access.collaborations(request.login, request.owner))
 
     async def SearchPackages(self, request, context):
-        found = await self.core.access.search(request.name, request.package_type, request.platform, request.limit)
-        return registry_pb2.ListPackagesResponse(packages=[package_message(p, [], files) for p, files in found])
+        found = await self.core.access.search(request.name, request.package_type, request.platform, request.limit,
+                                              newest_first=request.newest_first, public_only=request.public_only)
+        return registry_pb2.ListPackagesResponse(packages=[package_message(p, versions, files) for p, versions, files in found])
 
     # --- audit trail (issue 11) -----------------------------------------------------
     async def ListAudit(self, request, context):

@@ -289,9 +289,10 @@ class RegistryStore(abc.ABC):
         the gateway asks this on reads by non-owners)."""
 
     @abc.abstractmethod
-    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
+    async def search_packages(self, name: str, limit: int, *, newest_first: bool = False,
+                              public_only: bool = False) -> list[PackageRecord]:
         """Packages of any owner whose name contains `name` (case-insensitive), by owner
-        and name, at most limit."""
+        and name (or most recently modified first), at most limit; only public ones when asked."""
 
     # --- audit trail (issue 11) -----------------------------------------------------
     @abc.abstractmethod

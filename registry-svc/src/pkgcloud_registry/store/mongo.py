@@ -31,7 +31,7 @@ from pkgcloud_servicekit import audit
 from pkgcloud_servicekit.audit import AuditEntry, AuditQuery, MongoAuditLog
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from .interfaces import (
@@ -553,9 +553,14 @@ class MongoRegistryStore(RegistryStore):
         cursor = self.packages.find({"collaborators": login, "owner": owner, "live": True}, {"name": 1}).sort("name", ASCENDING)
         return [d["name"] async for d in cursor]
 
-    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
-        cursor = self.packages.find({"name": {"$regex": re.escape(name), "$options": "i"}, "live": True})
-        cursor = cursor.sort([("owner", ASCENDING), ("name", ASCENDING)])
+    async def search_packages(self, name: str, limit: int, *, newest_first: bool = False,
+                              public_only: bool = False) -> list[PackageRecord]:
+        query: dict[str, Any] = {"name": {"$regex": re.escape(name), "$options": "i"}, "live": True}
+        if public_only:
+            query["public"] = True
+        cursor = self.packages.find(query)
+        by_name = [("owner", ASCENDING), ("name", ASCENDING)]
+        cursor = cursor.sort([("modified_at_ms", DESCENDING), *by_name] if newest_first else by_name)
         out = []
         async for d in cursor:  # mongomock's to_list ignores its length: stop by hand
             out.append(_pkg(d))

@@ -580,10 +580,13 @@ class SqliteRegistryStore(RegistryStore):
         )
         return [r["name"] for r in rows]
 
-    async def search_packages(self, name: str, limit: int) -> list[PackageRecord]:
+    async def search_packages(self, name: str, limit: int, *, newest_first: bool = False,
+                              public_only: bool = False) -> list[PackageRecord]:
         pattern = "%" + name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        only_public = " AND public = 1" if public_only else ""
+        order = "modified_at_ms DESC, owner, name" if newest_first else "owner, name"
         rows = await self.db.fetchall(
-            f"SELECT {_PKG_COLS} FROM packages WHERE lower(name) LIKE ? ESCAPE '\\' ORDER BY owner, name LIMIT ?",
+            f"SELECT {_PKG_COLS} FROM packages WHERE lower(name) LIKE ? ESCAPE '\\'{only_public} ORDER BY {order} LIMIT ?",
             (pattern, limit),
         )
         return [_pkg(r) for r in rows]

@@ -356,13 +356,17 @@ class CollaborationsResponse(_message.Message):
     def __init__(self, packages: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SearchPackagesRequest(_message.Message):
-    __slots__ = ("name", "package_type", "platform", "limit")
+    __slots__ = ("name", "package_type", "platform", "limit", "newest_first", "public_only")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PACKAGE_TYPE_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NEWEST_FIRST_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_ONLY_FIELD_NUMBER: _ClassVar[int]
     name: str
     package_type: str
     platform: str
     limit: int
-    def __init__(self, name: _Optional[str] = ..., package_type: _Optional[str] = ..., platform: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    newest_first: bool
+    public_only: bool
+    def __init__(self, name: _Optional[str] = ..., package_type: _Optional[str] = ..., platform: _Optional[str] = ..., limit: _Optional[int] = ..., newest_first: _Optional[bool] = ..., public_only: _Optional[bool] = ...) -> None: ...
