@@ -1,4 +1,4 @@
-"""Access is declared where a route is registered (ADR 0006).
+"""Access is declared where a route is registered (ADR 0007).
 
 Every gateway route is registered through `routing.add_route` with a `Rule`: what the route
 acts on (`On`), the permission it needs there, and the token scope it needs. The guard built
@@ -60,6 +60,8 @@ class Credentials(enum.Enum):
     IGNORED = "ignored"
     #: only a login and password will do (creating tokens)
     PASSWORD = "password"
+    #: only a token will do: the request acts on the token it carries (logout)
+    TOKEN = "token"
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,22 @@ class Rule:
     owner_param: str = "owner"
     #: a 401 carries `WWW-Authenticate: Basic` (pip and twine then ask for credentials)
     basic_challenge: bool = False
+    #: the 403 of a caller without the permission ({login}, {owner}); "" = by what it acts on
+    refused: str = ""
+    #: read rules on an owner or package: anyone reads the public part, and a caller without
+    #: the scope or the permission gets the public answer (False: they are refused instead)
+    public_part: bool = True
+
+    def refusal(self, login: str, owner: str, needed: Permission) -> str:
+        if self.refused:
+            template = self.refused
+        elif self.on is On.ORG_GROUPS:
+            template = "{login} may not change the groups of {owner}"
+        elif needed is Permission.ADMIN:
+            template = "{login} is no admin of {owner}"
+        else:
+            template = "{login} may not change packages of {owner}"
+        return template.format(login=login, owner=owner)
 
     def describe(self) -> str:
         scope = self.scope or "-"
@@ -97,9 +115,9 @@ OWN_ACCOUNT_WRITE = Rule(On.ACCOUNT, W, "api:write")
 #: GET /authentication: what the credential in use is; any valid one may ask
 OWN_CREDENTIAL = Rule(On.ACCOUNT, R, None)
 #: logout: revoke the token in use (no scope: a token may always give itself up)
-OWN_TOKEN_REVOKE = Rule(On.ACCOUNT, W, None)
-TOKEN_CREATE = Rule(On.ACCOUNT, A, None, credentials=Credentials.PASSWORD)
-ORG_TOKENS = Rule(On.OWNER, A, "api:write", owner_param="org")
+OWN_TOKEN_REVOKE = Rule(On.ACCOUNT, W, None, credentials=Credentials.TOKEN)
+TOKEN_CREATE = Rule(On.ACCOUNT, A, None, credentials=Credentials.PASSWORD, refused="{login} may not manage the tokens of {owner}")
+ORG_TOKENS = Rule(On.OWNER, A, "api:write", owner_param="org", refused="{login} may not manage the tokens of {owner}")
 # anaconda API: packages, releases, files
 API_OWNER_READ = Rule(On.OWNER, R, "api:read", not_found="User not found")
 API_PACKAGE_READ = Rule(On.PACKAGE, R, "api:read", not_found="Package not found")
@@ -122,7 +140,7 @@ CONDA_READ = Rule(On.OWNER, R, "conda:download", not_found="Not found")
 PYPI_READ = Rule(On.OWNER, R, "pypi:download", not_found="Not found", basic_challenge=True)
 #: twine: the project is named in the body, so the layer admits the owner's writers and members
 #: here and `Grant.require_write` decides on the project before anything is created
-PYPI_UPLOAD = Rule(On.OWNER, R, "pypi:upload", basic_challenge=True)
+PYPI_UPLOAD = Rule(On.OWNER, R, "pypi:upload", basic_challenge=True, public_part=False)
 PYPI_YANK = Rule(On.PACKAGE, W, "api:write", basic_challenge=True)
 NOTEBOOK_READ = Rule(On.OWNER, R, "api:read", not_found="Notebook not found")
 ENV_READ = Rule(On.OWNER, R, "api:read", not_found="Environment not found")
@@ -195,13 +213,7 @@ async def _require_write(request: web.Request, rule: Rule, principal: Principal 
     if not at_least(permission, needed):
         if rule.on is On.ORG_GROUPS and not at_least(permission, Permission.READ):
             raise errors.NotFound(rule.not_found)  # a stranger learns nothing of the org's groups
-        if rule.on is On.ORG_GROUPS:
-            what = "the groups of"
-        elif rule.owner_param == "org" or needed is Permission.ADMIN:
-            what = "the tokens of"
-        else:
-            what = "packages of"
-        raise errors.Forbidden(f"{principal.login} may not change {what} {owner}")
+        raise errors.Forbidden(rule.refusal(principal.login, owner, needed))
     return permission
 
 
@@ -216,6 +228,10 @@ async def _principal(request: web.Request, rule: Rule) -> Principal | None:
         cred = extract_credential(request)
         if cred is None or cred.kind != "password":
             raise errors.Unauthenticated("log in with your username and password (HTTP Basic authentication)")
+    if rule.credentials is Credentials.TOKEN:
+        cred = extract_credential(request)
+        if cred is None or cred.kind != "token":
+            raise errors.Unauthenticated("this request needs a token (Authorization: token <TOKEN>)")
     return await principal_of(request)
 
 
@@ -233,7 +249,7 @@ async def enforce(request: web.Request, rule: Rule) -> Grant:
 
     if rule.on is On.NOTHING:
         return out
-    if rule.permission is Permission.READ and rule.on in (On.OWNER, On.PACKAGE):
+    if rule.permission is Permission.READ and rule.on in (On.OWNER, On.PACKAGE) and rule.public_part:
         # a token without the scope reads what anonymous reads (no 403: the same answers as
         # for anyone who may not read the private packages)
         out.access = await policy.read_access(request, owner, rule.scope)

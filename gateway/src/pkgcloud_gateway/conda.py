@@ -20,6 +20,7 @@ from aiohttp import web
 from pkgcloud_protos.v1 import common_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
+from pkgcloud_servicekit.indexes import IndexView
 
 from . import access, keys
 from .access import grant
@@ -91,8 +92,8 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
     label, parts = _split(owner, request.match_info["path"])
     readable = grant(request).access  # the view: public, private or partial (issue 5)
     view = readable.view
-    private = view != "public"
-    if view == "partial" and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
+    private = view is not IndexView.PUBLIC
+    if view is IndexView.PARTIAL and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
         return await _partial_doc(request, owner, label, parts, readable)
     if len(parts) == 1 and parts[0] == "channeldata.json":
         return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
 from pkgcloud_servicekit import errors
+from pkgcloud_servicekit.indexes import IndexView, normalize_project
 
 from . import keys
 from .policy import ReadAccess
 
 _CACHE_ENTRIES = 1024
 _cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
-_NORMALIZE = re.compile(r"[-_.]+")
 
 
 def _remember(key: tuple, body: bytes) -> tuple[bytes, str]:
@@ -95,8 +94,7 @@ async def conda_document(request: web.Request, key_public: str, key_private: str
     return _remember(cache_key, body)
 
 
-def normalize(name: str) -> str:
-    return _NORMALIZE.sub("-", name).lower()
+normalize = normalize_project
 
 
 def pypi_list(fmt: str, public_json: bytes | None, private_json: bytes | None, allowed: frozenset[str]) -> bytes | None:
@@ -130,9 +128,9 @@ def pypi_list(fmt: str, public_json: bytes | None, private_json: bytes | None, a
 async def pypi_list_page(request: web.Request, cache, key_of, access: ReadAccess, fmt: str) -> tuple[bytes, str] | None:
     """(body, etag) of the partial project list; key_of(view, fmt) names a stored page."""
     blobs = request.config_dict[keys.BLOBS]
-    pub = await cache.get(blobs, key_of("public", "json"))
-    priv = await cache.get(blobs, key_of("private", "json"))
-    cache_key = ("pypi", key_of("public", fmt), fmt, pub and pub.etag, priv and priv.etag, access.packages)
+    pub = await cache.get(blobs, key_of(IndexView.PUBLIC, "json"))
+    priv = await cache.get(blobs, key_of(IndexView.PRIVATE, "json"))
+    cache_key = ("pypi", key_of(IndexView.PUBLIC, fmt), fmt, pub and pub.etag, priv and priv.etag, access.packages)
     hit = _cached(cache_key)
     if hit is not None:
         return hit

@@ -1,4 +1,7 @@
-"""Every access decision of the gateway, one function per question.
+"""The access questions the gateway asks of auth-svc and registry-svc: what a principal
+may do on an owner or package (`permission_on`), and what it may read of an owner
+(`read_access`, cached briefly). Routes do not call this module for their own resource: the
+rule a route is registered with (access.py) does, before the handler runs.
 
 Reads that are refused look exactly like reads of something missing (the caller learns
 nothing about private packages). Writes are decided from the principal and the owner
@@ -14,120 +17,41 @@ from dataclasses import dataclass
 from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors, scopes
+from pkgcloud_servicekit.indexes import IndexView
+from pkgcloud_servicekit.permissions import Permission, at_least
 
 from . import keys
 from .clients import call
 from .credentials import Principal, principal_of
 
-
-def may_read_package(principal: Principal | None, owner: str, public: bool) -> bool:
-    if public:
-        return True
-    return principal is not None and principal.login == owner
-
-
-def may_write_package(principal: Principal | None, owner: str, permission: str = "none") -> bool:
-    """`permission`: what auth-svc says the principal may do on the package (permission_on);
-    without it only the owner account itself may write."""
-    if principal is None:
-        return False
-    return principal.login == owner or _rank(permission) >= _rank("write")
-
-
-def may_manage_tokens(principal: Principal | None, account: str, permission: str = "none") -> bool:
-    """Create, list or revoke tokens of `account` (an org's: its admins)."""
-    if principal is None:
-        return False
-    return principal.login == account or _rank(permission) >= _rank("admin")
-
-
-def require_read_package(principal: Principal | None, owner: str, public: bool, not_found: str) -> None:
-    if not may_read_package(principal, owner, public):
-        raise errors.NotFound(not_found)
-
-
-def require_write_package(principal: Principal | None, owner: str, permission: str = "none") -> None:
-    if principal is None:
-        raise errors.Unauthenticated("authentication required to change packages: log in first")
-    if not may_write_package(principal, owner, permission):
-        raise errors.Forbidden(f"{principal.login} may not change packages of {owner}")
-
-
-def require_manage_tokens(principal: Principal | None, account: str, permission: str = "none") -> None:
-    if principal is None:
-        raise errors.Unauthenticated("authentication required")
-    if not may_manage_tokens(principal, account, permission):
-        raise errors.Forbidden(f"{principal.login} may not manage the tokens of {account}")
-
-
-# --- PyPI simple indexes (issue 4) ------------------------------------------------------
-
-
-def simple_index_view(principal: Principal | None, owner: str) -> str:
-    """Which published view of owner's simple index the caller gets: "private" (every
-    package) for the owner, "public" (public packages only) for everyone else."""
-    return "private" if may_write_package(principal, owner) else "public"
-
-
-def require_yank(principal: Principal | None, owner: str) -> None:
-    """Yank or un-yank owner's Python distributions: the owner account only (as uploads
-    through the PyPI API)."""
-    require_write_package(principal, owner)
-
-
-# --- organizations: permissions from auth-svc's groups (issue 5) ----------------------
-
-PERMISSIONS = ("none", "read", "write", "admin")
 _FROM_PB = {
-    auth_pb2.PERMISSION_NONE: "none",
-    auth_pb2.PERMISSION_READ: "read",
-    auth_pb2.PERMISSION_WRITE: "write",
-    auth_pb2.PERMISSION_ADMIN: "admin",
+    auth_pb2.PERMISSION_NONE: Permission.NONE,
+    auth_pb2.PERMISSION_READ: Permission.READ,
+    auth_pb2.PERMISSION_WRITE: Permission.WRITE,
+    auth_pb2.PERMISSION_ADMIN: Permission.ADMIN,
 }
-
-
-def _rank(permission: str) -> int:
-    return PERMISSIONS.index(permission) if permission in PERMISSIONS else 0
 
 
 async def permission_on(auth, principal: Principal | None, owner: str, package: str = "") -> str:
     """What the principal may do on owner's package (on the owner itself when package is
     empty): "none" | "read" | "write" | "admin". The account itself is admin without a
-    call; anyone else is asked of auth-svc (org groups). Org tokens (user_type "org") act
-    for their org only."""
+    call; anyone else is asked of auth-svc (org groups: owners are admins, groups with write
+    write the packages they list). Org tokens (user_type "org") act for their org only."""
     if principal is None:
-        return "none"
+        return Permission.NONE.value
     if principal.login == owner:
-        return "admin"
+        return Permission.ADMIN.value
     if principal.user_type != "user":
-        return "none"
+        return Permission.NONE.value
     resp = await call(auth.GetPermission(auth_pb2.GetPermissionRequest(login=principal.login, owner=owner, package=package)))
-    return _FROM_PB.get(resp.permission, "none")
+    return _FROM_PB.get(resp.permission, Permission.NONE).value
 
 
-def require_org_member(principal: Principal | None, org_permission: str, not_found: str) -> None:
-    """See an org's groups and members: any member. Everyone else gets the answer a
-    missing group gets."""
-    if principal is None or _rank(org_permission) < _rank("read"):
-        raise errors.NotFound(not_found)
-
-
-def require_org_admin(principal: Principal | None, org: str, org_permission: str, not_found: str) -> None:
-    """Change an org's groups: its admins (the owners group). A member is told no; a
-    stranger gets the answer a missing group gets."""
+def may_write_package(principal: Principal | None, owner: str, permission: str = "none") -> bool:
+    """For showing forms (web UI); the routes behind them enforce access.PACKAGE_WRITE."""
     if principal is None:
-        raise errors.Unauthenticated("authentication required: log in first (anaconda login) or pass a token")
-    require_org_member(principal, org_permission, not_found)
-    if _rank(org_permission) < _rank("admin"):
-        raise errors.Forbidden(f"{principal.login} may not change the groups of {org}")
-
-
-# --- conda channels (issue 3) ---------------------------------------------------------
-
-def conda_view(principal: Principal | None, owner: str) -> str:
-    """Which published view of owner's conda channels the caller gets: "private" (every
-    package) for the owner, "public" (public packages only) for everyone else."""
-    return "private" if principal is not None and principal.login == owner else "public"
+        return False
+    return principal.login == owner or at_least(Permission(permission), Permission.WRITE)
 
 
 # --- private packages: who reads what (issue 5) ----------------------------------------
@@ -141,8 +65,6 @@ def conda_view(principal: Principal | None, owner: str) -> str:
 
 #: the scope a read needs, by the protocol sub-app that serves it (None: the web UI)
 READ_SCOPE = {"api": "api:read", "conda": "conda:download", "pypi": "pypi:download", "notebooks": "api:read", "envs": "api:read"}
-#: the scope a change needs
-WRITE_SCOPE = {"api": "api:write", "pypi": "pypi:upload"}
 
 
 @dataclass(frozen=True)
@@ -157,12 +79,12 @@ class ReadAccess:
         return public or self.everything or package.lower() in self.packages
 
     @property
-    def view(self) -> str:
-        """Which published index view serves this principal: "private" (all packages),
-        "public", or "partial" (public plus `packages`: built per request from both)."""
+    def view(self) -> IndexView:
+        """Which index view serves this principal: PRIVATE (all packages), PUBLIC, or
+        PARTIAL (public plus `packages`: built per request from both published views)."""
         if self.everything:
-            return "private"
-        return "partial" if self.packages else "public"
+            return IndexView.PRIVATE
+        return IndexView.PARTIAL if self.packages else IndexView.PUBLIC
 
 
 NO_ACCESS = ReadAccess()
@@ -175,11 +97,6 @@ def token_grants(principal: Principal | None, scope: str | None) -> bool:
     if principal is None or scope is None or principal.method != "token" or not principal.scopes:
         return True
     return scopes.grants(principal.scopes, scope)
-
-
-def require_scope(principal: Principal | None, scope: str) -> None:
-    if not token_grants(principal, scope):
-        raise errors.Forbidden(f"this token does not carry the {scope!r} scope")
 
 
 class AccessCache:
@@ -265,17 +182,3 @@ async def read_access(request: web.Request, owner: str, scope: str | None = "") 
         access = await _grants_of(request.config_dict[keys.CLIENTS], login, owner)
         cache.put(login, owner.lower(), access)
     return access
-
-
-async def may_read(request: web.Request, owner: str, package: str, public: bool, scope: str | None = "") -> bool:
-    if public:
-        return True  # no lookup for public packages: bad credentials still 401 through principal_of
-    return (await read_access(request, owner, scope)).may_read(package, public)
-
-
-async def require_readable(request: web.Request, owner: str, package: str, public: bool, not_found: str, scope: str | None = "") -> None:
-    """NotFound(not_found), the very answer a missing package gets, unless the caller may
-    read owner/package."""
-    await principal_of(request)  # a bad credential is a 401 whatever the package
-    if not await may_read(request, owner, package, public, scope):
-        raise errors.NotFound(not_found)

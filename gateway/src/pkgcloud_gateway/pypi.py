@@ -25,6 +25,7 @@ from aiohttp import web
 from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
+from pkgcloud_servicekit.indexes import IndexView, normalize_project
 
 from . import access, keys
 from .access import grant
@@ -49,13 +50,11 @@ _ACCEPTABLE = {
     "application/vnd.pypi.simple.latest+html": ("html", HTML_TYPE, 2),
     "text/html": ("html", "text/html", 1),
 }
-_NORMALIZE = re.compile(r"[-_.]+")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _DIST_SUFFIXES = {".whl": "bdist_wheel", ".tar.gz": "sdist", ".zip": "sdist"}
 
 
-def normalize(name: str) -> str:
-    return _NORMALIZE.sub("-", name).lower()
+normalize = normalize_project  # PEP 503 (servicekit.indexes: index-svc names pages the same way)
 
 
 # --- content negotiation ----------------------------------------------------------------
@@ -206,16 +205,16 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
     allowed = grant(request)
     readable, authenticated = allowed.access, allowed.principal is not None
     view = readable.view
-    if view == "partial":  # some private projects of this owner, not all (issue 5)
+    if view is IndexView.PARTIAL:  # some private projects of this owner, not all (issue 5)
         if project:
-            view = "private" if normalize(project) in {normalize(p) for p in readable.packages} else "public"
+            view = IndexView.PRIVATE if normalize(project) in {normalize(p) for p in readable.packages} else IndexView.PUBLIC
         else:
             return await _partial_list(request, owner, label, fmt, content_type, readable)
     page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
     if page is None:
         what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
         raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
-    cache = "max-age=0, must-revalidate" + (", private" if authenticated or view == "private" else "")
+    cache = "max-age=0, must-revalidate" + (", private" if authenticated or view is IndexView.PRIVATE else "")
     gz = len(page.body) >= GZIP_MIN_BYTES and _accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = page.gzip_etag if gz else page.etag
     headers = {"ETag": etag, "Vary": "Accept, Accept-Encoding", "Cache-Control": cache}

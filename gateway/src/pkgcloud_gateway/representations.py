@@ -82,6 +82,8 @@ def file_json(f: common_pb2.FileRecord, api_base: str) -> dict[str, Any]:
         "attrs": loads_or(f.attrs_json, {}),
         "dependencies": loads_or(f.dependencies_json, {}),
         "ndownloads": f.download_count,
+        # PEP 592 (set through /pypi/<owner>/yank/...): anaconda.org has no such field
+        "yanked": f.yanked,
         "download_url": f"{api_base}/download/{file_full_name(f)}",
     }
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pkgcloud_servicekit.indexes import PUBLISHED_VIEWS
+
 PREFIX = "indexes/conda"
-VIEWS = ("public", "private")
+VIEWS = tuple(v.value for v in PUBLISHED_VIEWS)
 
 
 def label_prefix(owner: str, view: str, label: str) -> str:

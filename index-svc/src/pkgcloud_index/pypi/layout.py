@@ -9,18 +9,13 @@ hashing and one read.
 
 from __future__ import annotations
 
-import re
+from pkgcloud_servicekit.indexes import PUBLISHED_VIEWS, normalize_project
 
 PREFIX = "indexes/pypi"
-VIEWS = ("public", "private")
+VIEWS = tuple(v.value for v in PUBLISHED_VIEWS)
 FORMATS = ("json", "html")
-
-_NORMALIZE = re.compile(r"[-_.]+")
-
-
-def normalize(name: str) -> str:
-    """PEP 503 normalized project name (packaging.utils.canonicalize_name without validation)."""
-    return _NORMALIZE.sub("-", name).lower()
+#: PEP 503 project names (defined once, in servicekit: the gateway matches pages by it)
+normalize = normalize_project
 
 
 def owner_prefix(owner: str) -> str:
