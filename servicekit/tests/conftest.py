@@ -130,8 +130,9 @@ class RabbitMQHarness(BusHarness):
     kind = "rabbitmq"
     url = RABBITMQ_URL
 
-    def __init__(self) -> None:
+    def __init__(self, partitions: int = 0) -> None:
         tag = uuid.uuid4().hex[:12]
+        self.partitions = partitions
         self.exchange = f"pkgcloud-test.{tag}.events"
         self.queue_prefix = f"pkgcloud-test.{tag}"
         self.buses: list[RabbitMQEventBus] = []
@@ -146,6 +147,8 @@ class RabbitMQHarness(BusHarness):
             retry_delay_s=0.02,
             reconnect_interval_s=0.3,
             connection_name=f"pkgcloud-test-{self.tag}-{len(self.buses)}",
+            partitions=self.partitions,
+            rebalance_interval_s=0.1,
         )
         self.buses.append(bus)
         return bus
@@ -166,12 +169,14 @@ class RabbitMQHarness(BusHarness):
         await delete_topology(RABBITMQ_URL, self.exchange, self.queue_prefix, consumers)
 
 
-@pytest.fixture(params=["inprocess", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+@pytest.fixture(params=["inprocess", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq),
+                        pytest.param("rabbitmq-partitioned", marks=pytest.mark.rabbitmq)])
 async def bus_harness(request) -> BusHarness:
-    if request.param == "rabbitmq":
+    if request.param.startswith("rabbitmq"):
         if not _rabbitmq_reachable():
             pytest.skip("RabbitMQ is not reachable on 127.0.0.1:5672")
-        harness: BusHarness = RabbitMQHarness()
+        # partitioned: every consumer split by owner into 4 partitions (issue 12)
+        harness: BusHarness = RabbitMQHarness(partitions=4 if request.param.endswith("partitioned") else 0)
     else:
         harness = InProcessHarness()
     yield harness

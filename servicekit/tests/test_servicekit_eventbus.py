@@ -11,6 +11,7 @@ import pytest
 from pkgcloud_protos.v1 import common_pb2, events_pb2
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.eventbus.inprocess import topic_matches
+from pkgcloud_servicekit.eventbus.rabbitmq import owner_slot, partition_queue_names
 from pkgcloud_servicekit.eventbus.topology import queue_depth
 from pkgcloud_servicekit.events import new_event
 
@@ -139,7 +140,10 @@ async def test_a_transient_failure_is_retried_and_acked_once(bus_harness, wait_u
     assert await bus_harness.dead_letter_ids("index") == []
     if bus_harness.kind == "rabbitmq":
         prefix = bus_harness.queue_prefix
-        for queue in (f"{prefix}.index", f"{prefix}.index.retry", f"{prefix}.index.dead"):
+        queues = [f"{prefix}.index", f"{prefix}.index.retry"]
+        if bus_harness.partitions:
+            queues = list(partition_queue_names(prefix, "index", owner_slot(ev.owner) % bus_harness.partitions))
+        for queue in (*queues, f"{prefix}.index.dead"):
             assert await queue_depth(bus_harness.url, queue) == 0, queue
 
 
@@ -185,11 +189,15 @@ async def test_a_poison_event_is_dead_lettered_only_for_the_consumer_that_fails(
 
 async def test_competing_consumers_share_the_work(bus_harness, wait_until):
     # two "processes" subscribing under one consumer name: each event handled by one of them
+    # (events of 20 owners: a partitioned bus gives each owner's events to one of them)
     first, second = await bus_harness.new_bus(), await bus_harness.new_bus()
     rec1, rec2 = Recorder(), Recorder()
     await first.subscribe("index", ["file.committed"], rec1)
     await second.subscribe("index", ["file.committed"], rec2)
-    sent = [committed(basename=f"noarch/p{i}-1-0.tar.bz2") for i in range(20)]
+    if getattr(bus_harness, "partitions", 0):
+        await wait_until(lambda: len(first._partitioned[0].held) == len(second._partitioned[0].held) == 2,
+                         what="the partitions split")
+    sent = [committed(owner=f"owner{i:02d}", basename=f"noarch/p{i}-1-0.tar.bz2") for i in range(20)]
     for ev in sent:
         await first.publish(ev)
     await wait_until(lambda: len(rec1.ids) + len(rec2.ids) == 20, what="all events handled")

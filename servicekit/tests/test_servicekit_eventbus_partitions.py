@@ -118,3 +118,19 @@ async def test_a_replica_that_goes_hands_its_owners_to_the_other(rabbitmq_harnes
         seqs = handled_after[owner]
         assert seqs == sorted(seqs), owner  # in order (a redelivered one may repeat)
         assert seqs[-1] == 9
+
+
+async def test_delete_topology_removes_every_queue_of_a_partitioned_consumer(rabbitmq_harness):
+    from pkgcloud_servicekit.eventbus.partitions import members_queue_name
+    from pkgcloud_servicekit.eventbus.rabbitmq import partition_queue_names
+    from pkgcloud_servicekit.eventbus.topology import delete_topology, queue_depth
+
+    bus = replica(rabbitmq_harness, "a")
+    await bus.subscribe("index", ["file.*"], Log().handler("a"))
+    prefix = rabbitmq_harness.queue_prefix
+    names = [members_queue_name(prefix, "index"), f"{prefix}.index.dead"]
+    names += [q for k in range(PARTITIONS) for q in partition_queue_names(prefix, "index", k)]
+    assert [await queue_depth(rabbitmq_harness.url, q) for q in names] == [0] * len(names)
+    await bus.close()
+    await delete_topology(rabbitmq_harness.url, rabbitmq_harness.exchange, prefix, ["index"])
+    assert [await queue_depth(rabbitmq_harness.url, q) for q in names] == [-1] * len(names)

@@ -37,8 +37,16 @@ async def delete_topology(url: str, exchange: str, queue_prefix: str, consumers:
             names = [*queue_names(queue_prefix, consumer), members_queue_name(queue_prefix, consumer)]
             for k in range(SLOTS):
                 names += partition_queue_names(queue_prefix, consumer, k)
+            # one channel for all of them (deleting a missing queue is no error on RabbitMQ);
+            # a fresh one only if the broker closed it
+            ch = await conn.channel()
             for name in names:
-                await _delete(conn, "queue", name)
+                try:
+                    await ch.queue_delete(name)
+                except (aiormq.exceptions.ChannelNotFoundEntity, aio_pika.exceptions.ChannelClosed):
+                    ch = await conn.channel()
+            if not ch.is_closed:
+                await ch.close()
         await _delete(conn, "exchange", exchange)
     finally:
         await conn.close()
