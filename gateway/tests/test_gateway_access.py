@@ -3,6 +3,8 @@ be registered, and a gateway holding one does not start."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from aiohttp import web
 from pkgcloud_gateway import access
@@ -63,3 +65,45 @@ async def test_refusal_comes_before_the_body_is_read(client, fake_auth):
         assert "JSON" not in (await r.json())["error"]
         r = await client.request(method, path, data=b"{not json")
         assert r.status == 401, (path, r.status)
+
+
+def _ci_token(fake_auth, login: str) -> str:
+    """What a CI job installing private packages holds (issue 11): channel reads only."""
+    token = fake_auth.add_token(login, name="ci")
+    info = next(t for t in fake_auth.tokens.values() if t.name == "ci" and t.login == login)
+    info.scopes[:] = ["conda:download", "pypi:download"]
+    return token
+
+
+ISSUE_WRITES = [
+    ("POST", "/api/channels/alice/dev/lock"),
+    ("DELETE", "/api/channels/alice/dev/lock"),
+    ("POST", "/api/channels/alice/dev/copy/main"),
+    ("POST", "/api/channels/alice/dev"),
+    ("POST", "/api/organizations"),
+    ("DELETE", "/api/authentications/name/other"),
+    ("POST", "/api/package/alice/p"),
+    ("POST", "/api/stage/alice/p/1.0/p-1.0.tar.gz"),
+    ("POST", "/pypi/alice/yank/p/1.0/"),
+    ("DELETE", "/pypi/alice/yank/p/1.0/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ISSUE_WRITES, ids=[f"{m} {p}" for m, p in ISSUE_WRITES])
+async def test_a_download_token_changes_nothing(client, fake_auth, method, path):
+    fake_auth.add_user("alice", "pw")
+    token = _ci_token(fake_auth, "alice")
+    for headers, url in (({"Authorization": f"token {token}"}, path),
+                         ({"Authorization": "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()}, path),
+                         ({}, path.replace("/api/", f"/api/t/{token}/", 1).replace("/pypi/", f"/pypi/t/{token}/", 1))):
+        r = await client.request(method, url, data=b"{not json", headers=headers)
+        assert r.status == 403, (url, r.status, await r.text())
+        assert "scope" in (await r.json())["error"]
+
+
+async def test_twine_with_a_download_token_is_refused_before_the_body(client, fake_auth):
+    fake_auth.add_user("alice", "pw")
+    token = _ci_token(fake_auth, "alice")
+    auth = {"Authorization": "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()}
+    r = await client.post("/pypi/alice/", data=b"not multipart", headers={**auth, "Content-Type": "text/plain"})
+    assert r.status == 403 and "pypi:upload" in r.reason, (r.status, r.reason)
