@@ -33,10 +33,10 @@ class Settings(BaseSettings):
 
     # --- gRPC wiring ---
     grpc_listen: str = Field("", description="Address this service's gRPC server listens on when run alone (host:port or unix:/path; port 0 = a free port, reported in ADDRESS_FILE). Default 0.0.0.0:5005x per service.")
-    auth_addr: str = Field("", description="gRPC address of auth-svc (host:port or unix:/path).")
-    registry_addr: str = Field("", description="gRPC address of registry-svc.")
-    index_addr: str = Field("", description="gRPC address of index-svc.")
-    render_addr: str = Field("", description="gRPC address of render-svc.")
+    auth_addr: str = Field("", description="gRPC address of auth-svc (host:port or unix:/path). Several replicas: a comma-separated list of host:port, or a DNS name resolving to several; calls go round-robin to those whose health service answers SERVING.")
+    registry_addr: str = Field("", description="gRPC address of registry-svc (one or several, as for AUTH_ADDR).")
+    index_addr: str = Field("", description="gRPC address of index-svc (one or several, as for AUTH_ADDR).")
+    render_addr: str = Field("", description="gRPC address of render-svc (one or several, as for AUTH_ADDR).")
     metrics_port: int = Field(-1, ge=-1, le=65535, description="Prometheus /metrics port of a non-gateway service run alone; -1 = the per-service default 910x, 0 = a free port, reported in ADDRESS_FILE.")
     address_file: Path | None = Field(None, description="When set, the process writes the addresses it listens on (HTTP URL, gRPC address, metrics port) to this file as JSON once it is up: how whoever started it learns the ports it picked for a port of 0.")
 
