@@ -19,6 +19,7 @@ from .blobstore import BlobStore, make_blob_store
 from .eventbus import EventBus, make_event_bus
 from .metrics import MetricsServer
 from .settings import DEFAULT_GRPC_PORTS, DEFAULT_METRICS_PORTS, Settings
+from .startup import StartupHealth, retry_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -128,18 +129,39 @@ async def start_suite(settings: Settings, wanted: list[str], mode: str) -> Suite
         for svc in SERVICES:
             addresses[svc] = f"unix:{run_dir / (svc + '.sock')}"
     bus = make_event_bus(settings)
-    await bus.start()
     runtime = Runtime(settings=settings, mode=mode, bus=bus, blobs=make_blob_store(settings), addresses=addresses)
     components: list[tuple[str, Component]] = []
     suite = Suite(runtime, components)
     try:
+        # Dependencies not reachable yet are waited for (issue 12): health says NOT_SERVING
+        # meanwhile; any other start error is raised, so the process exits non-zero.
+        startup = await _startup_health(settings, order, mode)
+        if startup is not None:
+            components.append(("startup-health", startup))
+        await retry_unreachable(bus.start, "event bus")
         for name in order:
             log.info("starting %s", name)
-            components.append((name, await targets[name].start(runtime)))
+            components.append((name, await retry_unreachable(lambda name=name: targets[name].start(runtime), f"{name}'s dependencies")))
+        if startup is not None:
+            await startup.service_started()
     except BaseException:
         await suite.stop()
         raise
     return suite
+
+
+async def _startup_health(settings: Settings, order: list[str], mode: str) -> StartupHealth | None:
+    """A gRPC service run alone answers NOT_SERVING on its address from the first moment;
+    its own server takes over once it is up (a port of 0 becomes the port bound here)."""
+    if mode != "single" or len(order) != 1 or order[0] not in SERVICES:
+        return None
+    svc = order[0]
+    address = settings.grpc_listen or f"0.0.0.0:{DEFAULT_GRPC_PORTS[svc]}"
+    startup = StartupHealth(address, [f"pkgcloud.v1.{svc.capitalize()}Service"])
+    if not startup.is_unix and address.rpartition(":")[2] == "0":
+        settings.grpc_listen = f"{address.rpartition(':')[0]}:{startup.bound_port}"
+    await startup.start()
+    return startup
 
 
 async def run_forever(settings: Settings, wanted: list[str], mode: str, on_started: Callable[[Suite], None] | None = None) -> None:
