@@ -38,3 +38,25 @@ def test_code_reads_no_undocumented_variable():
             if var not in known:
                 unknown.setdefault(var, []).append(str(path.relative_to(REPO)))
     assert unknown == {}
+
+
+def _readme_table_defaults() -> dict[str, str]:
+    text = (REPO / "README.md").read_text()
+    section = text.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): m.group(2) for m in re.finditer(r"^\| `(PKGCLOUD_[A-Z0-9_]+)` \| *`?([^`|]*?)`? *\|", section, re.M)}
+
+
+def _shown(default: object) -> str:
+    if default is None:
+        return ""
+    if isinstance(default, Path) and not default.is_absolute():
+        return f"./{default}"
+    return str(default)
+
+
+def test_every_default_in_the_readme_table_is_the_settings_default():
+    from pkgcloud_servicekit.settings import Settings
+
+    readme = _readme_table_defaults()
+    expected = {f"PKGCLOUD_{name.upper()}": _shown(field.default) for name, field in Settings.model_fields.items()}
+    assert {k: readme.get(k) for k in expected} == expected

@@ -52,7 +52,7 @@ def _start_workers(runtime: Runtime) -> list[subprocess.Popen]:
     services at the addresses this process uses (unix sockets in all-in-one)."""
     settings = runtime.settings
     workers = []
-    for i in range(1, settings.gateway_processes):
+    for i in range(1, settings.gateway_process_count()):
         env = dict(os.environ)
         env.update({f"PKGCLOUD_{name.upper()}_ADDR": runtime.address(name) for name in PEERS})
         env["PKGCLOUD_GATEWAY_WORKER_INDEX"] = str(i)
@@ -91,7 +91,7 @@ async def start(runtime: Runtime) -> GatewayComponent:
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5)
         await runner.setup()
         try:
-            reuse = settings.gateway_processes > 1
+            reuse = settings.gateway_process_count() > 1
             await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse or None).start()
         except BaseException:
             await runner.cleanup()
@@ -107,7 +107,7 @@ async def start(runtime: Runtime) -> GatewayComponent:
     watchdog = None
     if settings.gateway_worker_index:
         watchdog = asyncio.get_running_loop().create_task(_exit_with_parent(os.getppid()))
-    elif settings.gateway_processes > 1:
+    elif settings.gateway_process_count() > 1:
         workers = _start_workers(runtime)
         log.info("started %d more gateway processes on the same port", len(workers))
     return GatewayComponent(runner, clients, workers, watchdog)

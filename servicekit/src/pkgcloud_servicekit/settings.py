@@ -7,8 +7,9 @@ configuration reference is checked against this class by a test.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the gateway's HTTP server binds.")
     port: int = Field(8080, ge=0, le=65535, description="Port of the gateway's HTTP server; 0 = a free port, reported in ADDRESS_FILE.")
     public_url: str = Field("", description="Public base URL of the gateway, e.g. https://pkgs.example.com. Default: http://localhost:PORT.")
-    gateway_processes: int = Field(1, ge=1, le=64, description="HTTP worker processes of the gateway sharing its port (SO_REUSEPORT). The gateway keeps no state, so N processes serve about N times the requests on N cores; extra workers learn of token revocations through the credential cache expiry (CREDENTIAL_CACHE_TTL_S) only, and each serves its own /metrics.")
+    gateway_processes: Literal["auto"] | Annotated[int, Field(ge=1, le=64)] = Field("auto", description="HTTP worker processes of the gateway sharing its port (SO_REUSEPORT): auto = one per CPU core this process may run on (as nginx's worker_processes auto), or a number 1-64. The gateway keeps no state, so N processes serve about N times the requests on N cores; extra workers learn of token revocations through the credential cache expiry (CREDENTIAL_CACHE_TTL_S) only, and each serves its own /metrics.")
     gateway_worker_index: int = Field(0, description="Set by the gateway on the extra worker processes it starts (1..N-1); leave unset.")
     base_domain: str = Field("", description="Base domain for host routing (api.<d>, conda.<d>, pypi.<d>, notebooks.<d>, envs.<d>; bare <d> = web UI). Empty: path prefixes only.")
 
@@ -90,6 +91,13 @@ class Settings(BaseSettings):
 
     def mongo_db_name(self, service: str) -> str:
         return f"{self.mongo_db_prefix}_{service}"
+
+    def gateway_process_count(self) -> int:
+        """GATEWAY_PROCESSES resolved: auto = the CPU cores this process may run on."""
+        if self.gateway_processes == "auto":
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            return max(1, min(64, cores))
+        return self.gateway_processes
 
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
