@@ -54,12 +54,12 @@ async def test_index_document_headers_and_revalidation(client, blobs):
     r = await client.get("/conda/alice/noarch/repodata.json")
     assert r.status == 200 and await r.text() == REPODATA
     etag, last_modified = r.headers["ETag"], r.headers["Last-Modified"]
-    assert etag.startswith('"') and r.headers["Cache-Control"] == "public, max-age=60"
+    assert etag.startswith('"') and r.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
     assert r.headers["Content-Type"].startswith("application/json")
 
     r = await client.get("/conda/alice/noarch/repodata.json", headers={"If-None-Match": etag})
     assert r.status == 304 and await r.read() == b"" and r.headers["ETag"] == etag
-    assert r.headers["Cache-Control"] == "public, max-age=60"
+    assert r.headers["Cache-Control"] == "public, max-age=0, must-revalidate"
     r = await client.get("/conda/alice/noarch/repodata.json", headers={"If-None-Match": f'"other", W/{etag}'})
     assert r.status == 304
     r = await client.get("/conda/alice/noarch/repodata.json", headers={"If-Modified-Since": last_modified})
@@ -122,7 +122,7 @@ async def test_private_view_for_the_owner_only(client, blobs, alice, bob, fake_a
     token = alice["Authorization"].split()[1]
     for kwargs in ({"headers": alice}, {"headers": {"Authorization": f"Bearer {token}"}}):
         r = await client.get("/conda/alice/noarch/repodata.json", **kwargs)
-        assert await r.read() == b'{"view":"private"}' and r.headers["Cache-Control"] == "private, max-age=60"
+        assert await r.read() == b'{"view":"private"}' and r.headers["Cache-Control"] == "private, max-age=0, must-revalidate"
     r = await client.get(f"/conda/t/{token}/alice/noarch/repodata.json")
     assert await r.read() == b'{"view":"private"}'
 
@@ -140,7 +140,11 @@ async def test_shards_are_immutable(client, blobs):
 async def test_package_files(client, blobs, fake_registry, alice):
     data = await add_package_file(fake_registry, blobs, "alice", "mylib", "1.0", "noarch/mylib-1.0-0.conda")
     r = await client.get("/conda/alice/noarch/mylib-1.0-0.conda")
-    assert r.status == 200 and await r.read() == data and r.headers["Cache-Control"] == conda.IMMUTABLE
+    # replaceable under its name (--force): never immutable; the ETag is the content's sha256
+    assert r.status == 200 and await r.read() == data and r.headers["Cache-Control"] == "public, no-cache"
+    assert r.headers["ETag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    again = await client.get("/conda/alice/noarch/mylib-1.0-0.conda", headers={"If-None-Match": r.headers["ETag"]})
+    assert again.status == 304 and again.headers["Cache-Control"] == "public, no-cache"
     key = ("alice", "mylib", "1.0", "noarch/mylib-1.0-0.conda")
     assert fake_registry.files[key].download_count == 1
     r = await client.head("/conda/alice/noarch/mylib-1.0-0.conda")
@@ -164,7 +168,7 @@ async def test_private_file_is_a_404_like_a_missing_one(client, blobs, fake_regi
         assert r.status == 404
     r = await client.get("/conda/alice/linux-64/secret-1.0-0.tar.bz2", headers=alice)
     assert r.status == 200 and await r.read() == data
-    assert r.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+    assert r.headers["Cache-Control"] == "private, no-cache"
     # names that are not <name>-<version>-<build> are simply not found
     assert (await client.get("/conda/alice/linux-64/garbage.tar.bz2")).status == 404
 

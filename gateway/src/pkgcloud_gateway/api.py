@@ -237,4 +237,5 @@ async def download(request: web.Request) -> web.StreamResponse:
     return await send_blob(
         request, request.config_dict[keys.BLOBS],
         blob_key=dl.file.blob_key, filename=dl.file.basename, sha256=dl.file.sha256, not_found="File not found",
+        public=dl.file.package_public,
     )

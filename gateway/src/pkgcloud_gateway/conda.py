@@ -40,8 +40,15 @@ INDEX_FILES = {
     "repodata_shards.msgpack.zst": "application/zstd",
 }
 EMPTY_REPODATA = '{{"info":{{"subdir":"{}"}},"packages":{{}},"packages.conda":{{}},"removed":[],"repodata_version":1}}'
-INDEX_MAX_AGE = 60
+# Index documents change under the same URL with every upload, label copy or removal: a
+# caching client revalidates every time (a 304 costs well under a millisecond), so the next
+# solve sees the change. A max-age would let conda and rattler install the old version.
+REVALIDATE = "max-age=0, must-revalidate"
+# Shards are named by their content: a changed shard is a new URL.
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A package file can be replaced under its name (`anaconda upload --force`): a cache may keep
+# it but must ask again; the ETag is the content's sha256, so unchanged bytes answer 304.
+PACKAGE_FILE = "no-cache"
 # How long a document's bytes and ETag are reused before the blob is read again: keeps
 # revalidations cheap without delaying a new upload noticeably. With a store that has change
 # tags a rewritten document is noticed within 10 ms (blob_freshness), so the TTL is longer.
@@ -121,7 +128,7 @@ async def _partial_doc(request: web.Request, owner: str, label: str, parts: list
     else:
         raise errors.NotFound("Not found")
     body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback, _load)
-    request[_CACHE_CONTROL] = f"private, max-age={INDEX_MAX_AGE}"
+    request[_CACHE_CONTROL] = f"private, {REVALIDATE}"
     doc = _Doc(body, etag, 0.0)
     if _not_modified(request, doc):
         return web.Response(status=304, headers={"ETag": etag})
@@ -168,7 +175,7 @@ async def _index_doc(request: web.Request, key: str, content_type: str, private:
             raise errors.NotFound("Not found")
         doc = _Doc(fallback, '"' + hashlib.sha256(fallback).hexdigest()[:32] + '"', 0.0)
     if not immutable:
-        request[_CACHE_CONTROL] = f"{'private' if private else 'public'}, max-age={INDEX_MAX_AGE}"
+        request[_CACHE_CONTROL] = f"{'private' if private else 'public'}, {REVALIDATE}"
     headers = {"ETag": doc.etag, "Content-Type": content_type}
     if doc.last_modified:
         headers["Last-Modified"] = formatdate(doc.last_modified, usegmt=True)
@@ -206,8 +213,9 @@ async def _package(request: web.Request, owner: str, label: str, subdir: str, fn
     # a private file, or one not in this label, is indistinguishable from a missing one
     if not grant(request).access.may_read(rec.package, rec.package_public) or label not in rec.labels:
         raise errors.NotFound("File not found")
-    # HEAD is a probe, not a download: only a GET is counted
-    blob_file = rec if request.method == "HEAD" else (await call(registry.GetDownload(ref))).file
-    request[_CACHE_CONTROL] = IMMUTABLE if rec.package_public else "private, max-age=31536000, immutable"
+    # HEAD is a probe and a 304 a cache's revalidation, not downloads: only bytes sent are counted
+    unchanged = f'"{rec.sha256}"' in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+    blob_file = rec if request.method == "HEAD" or unchanged else (await call(registry.GetDownload(ref))).file
+    request[_CACHE_CONTROL] = f"{'public' if rec.package_public else 'private'}, {PACKAGE_FILE}"
     return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=blob_file.blob_key, filename=fn,
                            sha256=blob_file.sha256, not_found="File not found")

@@ -25,12 +25,18 @@ async def send_blob(
     content_type: str = "application/octet-stream",
     not_found: str = "File not found",
     allow_redirect: bool = True,
+    public: bool = False,
 ) -> web.StreamResponse:
-    """Answer with the blob: 302 to a presigned URL, 304 on a matching If-None-Match, or 200."""
+    """Answer with the blob: 302 to a presigned URL, 304 on a matching If-None-Match, or 200.
+
+    A file can be replaced under its URL (`anaconda upload --force`), so a cache may keep it
+    but must revalidate (`no-cache`; the ETag is the sha256). `public`: a shared cache may
+    keep it too (only for public packages: a private file's request may carry a cookie)."""
     filename = filename.rsplit("/", 1)[-1]
+    cache_control = f"{'public' if public else 'private'}, no-cache"
     if allow_redirect and blobs.supports_presigned:
         url = await blobs.presigned_get_url(blob_key, filename=filename)
-        return web.Response(status=302, headers={"Location": url})
+        return web.Response(status=302, headers={"Location": url, "Cache-Control": cache_control})
     try:
         size = await blobs.size(blob_key)
     except BlobNotFound:
@@ -40,11 +46,12 @@ async def send_blob(
         "Content-Type": content_type,
         "Content-Disposition": content_disposition(filename),
         "Accept-Ranges": "none",
+        "Cache-Control": cache_control,
     }
     if etag:
         headers["ETag"] = etag
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-            return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(status=304, headers={"ETag": etag, "Cache-Control": cache_control})
     resp = web.StreamResponse(status=200, headers=headers)
     resp.content_length = size
     if request.method == "HEAD":

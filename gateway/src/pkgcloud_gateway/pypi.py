@@ -295,11 +295,12 @@ async def download(request: web.Request) -> web.StreamResponse:
         attrs_sha = record.sha256
         return await send_blob(
             request, blobs, blob_key=sidecar_key(attrs_sha, "metadata"), filename=basename + ".metadata",
-            content_type="text/plain; charset=utf-8", not_found="File not found", allow_redirect=False,
+            content_type="text/plain; charset=utf-8", not_found="File not found", allow_redirect=False, public=record.package_public,
         )
     if request.method != "HEAD":
         await call(registry.GetDownload(ref))  # counts the download
-    return await send_blob(request, blobs, blob_key=record.blob_key, filename=record.basename, sha256=record.sha256, not_found="File not found")
+    return await send_blob(request, blobs, blob_key=record.blob_key, filename=record.basename, sha256=record.sha256, not_found="File not found",
+                           public=record.package_public)
 
 
 # --- twine upload (legacy API) ----------------------------------------------------------
