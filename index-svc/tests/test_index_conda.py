@@ -461,10 +461,11 @@ class _HeldWrites(FilesystemBlobStore):
 
     def __init__(self, root):
         super().__init__(root)
-        self.release = asyncio.Event()
+        self.entered, self.release = asyncio.Event(), asyncio.Event()
         self.skipped: list[str] = []
 
     async def write_if_newer(self, key, data, generation):
+        self.entered.set()
         await self.release.wait()
         done = await super().write_if_newer(key, data, generation)
         if not done:
@@ -485,7 +486,7 @@ async def test_a_stale_replica_never_writes_over_a_newer_publish(tmp_path, store
     change = [UpsertFile(_indexed(synthetic_conda_file("tzdata", "1", subdir="noarch")))]
     await store.apply_event(AppliedEvent("e1", "test", "alice", 1), change)
     stalled = asyncio.create_task(replica_a.publish("alice", change))
-    await asyncio.sleep(0)
+    await held.entered.wait()  # A has read the store and is writing
     removal = [RemoveFile("alice", b.package, b.version, b.basename)]
     await store.apply_event(AppliedEvent("e2", "test", "alice", 1), removal)
     await replica_b.publish("alice", removal)

@@ -77,3 +77,40 @@ async def test_start_repairs_what_a_crash_left(setup, index_store):
     await pub.start()
     assert await page("public", "b") is not None and await page("public", "a") is None
     assert (await page("public"))["projects"] == [{"name": "b"}]
+
+
+async def test_a_stale_replica_never_writes_an_older_page(index_store, tmp_path):
+    # Replica A read the owner at generation 1 and stalls before writing; replica B applies
+    # a newer version and publishes; A's writes then land and are all refused.
+    import asyncio
+
+    from pkgcloud_index.store import AppliedEvent
+
+    class HeldWrites(FilesystemBlobStore):
+        def __init__(self, root):
+            super().__init__(root)
+            self.entered, self.release, self.refused = asyncio.Event(), asyncio.Event(), 0
+
+        async def write_if_newer(self, key, data, generation):
+            self.entered.set()
+            await self.release.wait()
+            done = await super().write_if_newer(key, data, generation)
+            self.refused += not done
+            return done
+
+    held = HeldWrites(tmp_path / "blobs")
+    replica_a, replica_b = PypiIndexPublisher(index_store, held), PypiIndexPublisher(index_store, FilesystemBlobStore(tmp_path / "blobs"))
+    await replica_b.rebuild("o")
+    first = [UpsertFile(pyfile("pkg", "1.0", "pkg-1.0.tar.gz"))]
+    await index_store.apply_event(AppliedEvent("e1", "file.committed", "o", 1), first)
+    stalled = asyncio.create_task(replica_a.publish("o", first))
+    await held.entered.wait()  # A has read the store and is writing
+    second = [UpsertFile(pyfile("pkg", "2.0", "pkg-2.0.tar.gz"))]
+    await index_store.apply_event(AppliedEvent("e2", "file.committed", "o", 1), second)
+    await replica_b.publish("o", second)
+    held.release.set()
+    await stalled
+    assert held.refused >= 1
+    _, body = parse_stored_page(await held.read_bytes(page_key("o", "public", "main", "json", "pkg")))
+    assert json.loads(body)["versions"] == ["1.0", "2.0"]
+    assert await held.generation(page_key("o", "public", "main", "json", "pkg")) == 2

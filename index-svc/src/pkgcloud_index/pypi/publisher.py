@@ -5,6 +5,13 @@ and view they are or were in), plus the project lists of those labels and views.
 published is remembered in a small per-owner state blob (label -> view -> projects), so
 a list can be rewritten without reading the owner's other files.
 
+Replicas: pages and the state blob are written with a generation, the owner's applied-event
+count read before the files are, by a compare-and-set in the blob store (`write_if_newer`):
+a replica that lost the owner to another one and is still writing finds a newer generation
+stored and stops, so it never puts an older page over a newer one. (A page deleted by the
+newer replica has no generation left to compare with; a stale write of it would come back
+until the project's next change or a rebuild. Partitioning makes that stale writer rare.)
+
 Crash safety: the index store commits an event before the publishers see it, so a crash in
 between leaves pages behind the store. `start()` therefore re-renders every owner from the
 store (writing only pages whose bytes changed) and deletes pages nothing backs any more;
@@ -25,6 +32,10 @@ from . import pages
 from .layout import FORMATS, VIEWS, normalize, owner_prefix, page_key, parse_stored_page, state_key, stored_page
 
 log = logging.getLogger(__name__)
+
+
+class Superseded(Exception):
+    """A page is stored at a newer generation than the one being written."""
 
 State = dict[str, dict[str, dict[str, str]]]  # label -> view -> normalized -> display name
 
@@ -61,16 +72,31 @@ class PypiIndexPublisher:
                     packages.add(p)
         if not packages:
             return
+        generation = await self._generation(owner)
         state = await self._load_state(owner)
         touched_lists: set[tuple[str, str]] = set()
         for package in sorted(packages):
             files = [f for f in await self.store.list_files(owner, package) if f.type == "pypi"]
-            touched_lists |= await self._publish_project(owner, normalize(package), package, files, state)
-        for label, view in sorted(touched_lists):
-            await self._publish_list(owner, label, view, state)
-        await self._save_state(owner, state)
+            try:
+                touched_lists |= await self._publish_project(owner, normalize(package), package, files, state, generation=generation)
+            except Superseded as exc:
+                log.info("simple pages of %s: %s; leaving them to the newer writer", owner, exc)
+                return
+        try:
+            for label, view in sorted(touched_lists):
+                await self._publish_list(owner, label, view, state, generation)
+            await self._save_state(owner, state, generation)
+        except Superseded as exc:
+            log.info("simple pages of %s: %s; leaving them to the newer writer", owner, exc)
 
     async def rebuild(self, owner: str) -> None:
+        try:
+            await self._rebuild(owner)
+        except Superseded as exc:
+            log.info("simple pages of %s: %s; leaving them to the newer writer", owner, exc)
+
+    async def _rebuild(self, owner: str) -> None:
+        generation = await self._generation(owner)
         files = [f for f in await self.store.list_files(owner) if f.type == "pypi"]
         by_project: dict[str, list[IndexedFile]] = defaultdict(list)
         for f in files:
@@ -78,19 +104,21 @@ class PypiIndexPublisher:
         state: State = {}
         written: set[str] = set()
         for project, project_files in sorted(by_project.items()):
-            await self._publish_project(owner, project, project_files[0].package, project_files, state, written)
+            await self._publish_project(owner, project, project_files[0].package, project_files, state, written,
+                                        generation=generation)
         for label in sorted(state):
             for view in sorted(state[label]):
-                written |= await self._publish_list(owner, label, view, state)
+                written |= await self._publish_list(owner, label, view, state, generation)
         # pages of projects, labels or views that no longer exist
         stale = [k async for k in self.blobs.list(owner_prefix(owner)) if k not in written and k != state_key(owner)]
         for key in stale:
             await self.blobs.delete(key)
-        await self._save_state(owner, state)
+        await self._save_state(owner, state, generation)
 
     # --- pages ----------------------------------------------------------------------
     async def _publish_project(
-        self, owner: str, project: str, display: str, files: Iterable[IndexedFile], state: State, written: set[str] | None = None
+        self, owner: str, project: str, display: str, files: Iterable[IndexedFile], state: State, written: set[str] | None = None,
+        *, generation: int,
     ) -> set[tuple[str, str]]:
         """Write the project's pages in every (label, view) it has files in, delete them where
         it had some before and has none now. Returns the (label, view) lists to rewrite."""
@@ -103,7 +131,7 @@ class PypiIndexPublisher:
         for (label, view), group in groups.items():
             for fmt in FORMATS:
                 key = page_key(owner, view, label, fmt, project)
-                await self._write(key, _RENDER[("project", fmt)](display, group))
+                await self._write(key, _RENDER[("project", fmt)](display, group), generation)
                 if written is not None:
                     written.add(key)
             state.setdefault(label, {}).setdefault(view, {})[project] = display
@@ -114,7 +142,7 @@ class PypiIndexPublisher:
             projects.pop(project, None)
         return set(groups) | before
 
-    async def _publish_list(self, owner: str, label: str, view: str, state: State) -> set[str]:
+    async def _publish_list(self, owner: str, label: str, view: str, state: State, generation: int) -> set[str]:
         projects = state.get(label, {}).get(view, {})
         keys = {page_key(owner, view, label, fmt) for fmt in FORMATS}
         if not projects:
@@ -125,10 +153,10 @@ class PypiIndexPublisher:
                 del state[label]
             return set()
         for fmt in FORMATS:
-            await self._write(page_key(owner, view, label, fmt), _RENDER[("list", fmt)](projects))
+            await self._write(page_key(owner, view, label, fmt), _RENDER[("list", fmt)](projects), generation)
         return keys
 
-    async def _write(self, key: str, body: bytes) -> None:
+    async def _write(self, key: str, body: bytes, generation: int) -> None:
         etag = pages.etag_of(body)
         try:
             current, _ = parse_stored_page(await self.blobs.read_bytes(key))
@@ -136,7 +164,8 @@ class PypiIndexPublisher:
                 return  # already published (a redelivered event, or a rebuild after a crash)
         except BlobNotFound:
             pass
-        await self.blobs.put_bytes(key, stored_page(etag, body))
+        if not await self.blobs.write_if_newer(key, stored_page(etag, body), generation):
+            raise Superseded(f"{key} is stored at a generation newer than {generation}")
 
     # --- state ----------------------------------------------------------------------
     async def _load_state(self, owner: str) -> State:
@@ -150,5 +179,12 @@ class PypiIndexPublisher:
             value = json.loads(await self.blobs.read_bytes(state_key(owner)))
         return value
 
-    async def _save_state(self, owner: str, state: State) -> None:
-        await self.blobs.put_bytes(state_key(owner), json.dumps(state, sort_keys=True).encode())
+    async def _save_state(self, owner: str, state: State, generation: int) -> None:
+        if not await self.blobs.write_if_newer(state_key(owner), json.dumps(state, sort_keys=True).encode(), generation):
+            raise Superseded(f"{state_key(owner)} is stored at a generation newer than {generation}")
+
+    async def _generation(self, owner: str) -> int:
+        """The owner's applied-event count, read before the files: what is written from them
+        is at least this new."""
+        statuses = await self.store.owner_statuses(owner)
+        return statuses[0].events_applied if statuses else 0
