@@ -16,6 +16,7 @@ group, and stop() ends the whole group (gateway workers included), also after a 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ PKGCLOUD = REPO / ".venv" / "bin" / "pkgcloud"
 SERVICES = ("auth", "registry", "index", "render")
 
 
-@dataclass
+@dataclass(eq=False)
 class Topology:
     name: str
     base_url: str
@@ -43,24 +44,34 @@ class Topology:
     logs: dict[str, Path] = field(default_factory=dict)
     extra_cleanup: list = field(default_factory=list)
     metrics_ports: dict[str, int] = field(default_factory=dict)
+    # replicas (split with replicas > 1): instance name ("index-2") -> its own gRPC address,
+    # and each gateway instance's base URL
+    instance_grpc: dict[str, str] = field(default_factory=dict)
+    base_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
         return f"{self.base_url}/api"
+
+    @staticmethod
+    def target_of(instance: str) -> str:
+        """"index-2" -> "index": a replica runs its service's target."""
+        return instance.split("-", 1)[0]
 
     def address_file(self, target: str) -> Path:
         return self.data_dir.resolve() / "run" / f"{target}.addresses.json"
 
     def target_env(self, target: str) -> dict[str, str]:
         env = dict(self.env)
-        if self.name == "split" and target != "gateway":
-            env["PKGCLOUD_GRPC_LISTEN"] = self.grpc[target]
+        if self.name == "split" and self.target_of(target) != "gateway":
+            env["PKGCLOUD_GRPC_LISTEN"] = self.instance_grpc.get(target) or self.grpc[target]
             env["PKGCLOUD_METRICS_PORT"] = "0"
         return env
 
     def start_process(self, target: str) -> None:
-        """Start a target; wait_reported() (called by the ready checks) learns its ports."""
-        cmd = [str(PKGCLOUD), "all"] if target == "all" else [str(PKGCLOUD), "serve", "--target", target]
+        """Start a target (or one replica of it, "index-2"); wait_reported() (called by the
+        ready checks) learns its ports."""
+        cmd = [str(PKGCLOUD), "all"] if target == "all" else [str(PKGCLOUD), "serve", "--target", self.target_of(target)]
         log = self.data_dir / f"{target}.log"
         self.logs[target] = log
         report = self.address_file(target)
@@ -70,6 +81,7 @@ class Topology:
         with open(log, "ab") as fh:
             self.procs[target] = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=self.data_dir,
                                                   start_new_session=True)
+        _LIVE.add(self)
 
     def wait_reported(self, target: str, timeout: float = 60) -> dict:
         """The addresses the target's process reports once it is up (its ADDRESS_FILE)."""
@@ -82,9 +94,11 @@ class Topology:
             time.sleep(0.05)
         got = json.loads(report.read_text())
         if got.get("http"):
-            self.base_url = got["http"]
+            self.base_urls[target] = got["http"]
+            if target in ("all", "gateway", "gateway-1"):
+                self.base_url = got["http"]
         for svc, port in got.get("metrics", {}).items():
-            self.metrics_ports[svc] = port
+            self.metrics_ports[target if target in self.instance_grpc else svc] = port
         return got
 
     def kill(self, target: str, sig: int = signal.SIGKILL) -> None:
@@ -96,10 +110,11 @@ class Topology:
         from pkgcloud_servicekit.grpc_plumbing import check_health
 
         self.wait_reported(target, timeout)
+        address = self.instance_grpc.get(target) or self.grpc[target]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive(target)
-            if asyncio.run(check_health(self.grpc[target], timeout=1.0)):
+            if asyncio.run(check_health(address, timeout=1.0)):
                 return
             time.sleep(0.2)
         raise TimeoutError(f"{target} not healthy in {timeout}s:\n{self.tail(target)}")
@@ -147,9 +162,22 @@ class Topology:
                 proc.wait()
             self.procs.clear()
         finally:
+            _LIVE.discard(self)
             for fn in reversed(self.extra_cleanup):
                 fn()
             self.extra_cleanup.clear()
+
+
+# Topologies not stopped yet: a test process that exits without its teardown (an interrupt,
+# a crashing fixture) still ends the process groups it started.
+_LIVE: set[Topology] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for topo in list(_LIVE):
+        for proc in topo.procs.values():
+            _signal_group(proc, signal.SIGKILL)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
@@ -191,15 +219,21 @@ def start_all_in_one(data_dir: Path, **extra_env: str) -> Topology:
     return topo
 
 
-def start_split(data_dir: Path) -> Topology:
-    """Five processes, RabbitMQ with run-unique names, S3 on a moto server."""
+def start_split(data_dir: Path, replicas: int = 1) -> Topology:
+    """Five processes, RabbitMQ with run-unique names, S3 on a moto server. With replicas=N,
+    N processes of every service ("auth-1", "auth-2", ..., "gateway-1", ...) on the same
+    stores: each service's SQLite file, one bucket, one exchange; every gateway reaches every
+    replica of each service (a list of addresses, balanced by the gateway)."""
     from moto.server import ThreadedMotoServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
     run = data_dir.resolve() / "run"
     run.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]
-    grpc = {svc: f"unix:{run / (svc + '-grpc.sock')}" for svc in SERVICES}
+    instances = {svc: [svc] if replicas == 1 else [f"{svc}-{i}" for i in range(1, replicas + 1)] for svc in (*SERVICES, "gateway")}
+    instance_grpc = {name: f"unix:{run / (name + '-grpc.sock')}" for svc in SERVICES for name in instances[svc]}
+    # grpc's unix resolver takes a comma-separated list of paths: unix:/a.sock,/b.sock
+    grpc = {svc: "unix:" + ",".join(instance_grpc[n].removeprefix("unix:") for n in instances[svc]) for svc in SERVICES}
     env = _base_env(data_dir)
     env.update(
         PKGCLOUD_BUS="rabbitmq",
@@ -213,7 +247,8 @@ def start_split(data_dir: Path) -> Topology:
         PKGCLOUD_SQLITE_DIR=str(data_dir / "db"),
         **{f"PKGCLOUD_{svc.upper()}_ADDR": addr for svc, addr in grpc.items()},
     )
-    topo = Topology(name="split", base_url="", data_dir=data_dir, env=env, grpc=grpc)
+    topo = Topology(name="split", base_url="", data_dir=data_dir, env=env, grpc=grpc,
+                    instance_grpc=instance_grpc if replicas > 1 else {})
     try:
         # moto binds port 0 itself (werkzeug's make_server) and tells the port it got
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -221,12 +256,15 @@ def start_split(data_dir: Path) -> Topology:
         topo.extra_cleanup.append(moto.stop)
         env["PKGCLOUD_MINIO_ENDPOINT"] = "{}:{}".format(*moto.get_host_and_port())
         topo.extra_cleanup.append(lambda: _delete_rabbit_topology(env))
-        for svc in SERVICES:
-            topo.start_process(svc)
-        for svc in SERVICES:
-            topo.wait_grpc_ready(svc)
-        topo.start_process("gateway")
-        topo.wait_http_ready("gateway")
+        services = [name for svc in SERVICES for name in instances[svc]]
+        for name in services:
+            topo.start_process(name)
+        for name in services:
+            topo.wait_grpc_ready(name)
+        for name in instances["gateway"]:
+            topo.start_process(name)
+        for name in instances["gateway"]:
+            topo.wait_http_ready(name)
     except BaseException:
         topo.stop()
         raise
