@@ -500,8 +500,10 @@ class RegistryCore:
 
     async def cleanup_stages(self) -> int:
         """Forget expired stages, deleting their upload blobs and any upload blob that no
-        stage owns any more (left behind by a crash). Returns how many blobs were removed."""
-        removed = 0
+        stage owns any more (left behind by a crash), and collect the blob store's temporary
+        and partial blobs untouched for a stage TTL (writes of a killed gateway, registry or
+        index-svc; no write in progress is that old). Returns how many blobs were removed."""
+        removed = await self.blobs.collect_temporary(self.settings.stage_ttl_s)
         while True:
             expired = await self.store.expired_stages(now_ms())
             for stage in expired:

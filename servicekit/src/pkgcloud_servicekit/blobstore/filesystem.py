@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import stat
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -275,6 +276,27 @@ class FilesystemBlobStore(BlobStore):
                     keys.append(key)
         keys.sort()
         return keys
+
+    async def collect_temporary(self, older_than_s: float) -> int:
+        return await asyncio.to_thread(self._collect_temporary, older_than_s)
+
+    def _collect_temporary(self, older_than_s: float) -> int:
+        # A temporary file's mtime moves with every chunk written to it, so one that has not
+        # changed for older_than_s (the stage TTL: no upload may take longer) is abandoned.
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for dirpath, _dirnames, filenames in os.walk(self.root):
+            for name in filenames:
+                if not name.startswith(TMP_PREFIX):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:
+                    pass  # committed (renamed) or discarded meanwhile
+        return removed
 
 
 @contextlib.contextmanager

@@ -111,6 +111,13 @@ class BlobStore(abc.ABC):
     def list(self, prefix: str) -> AsyncIterator[str]:
         """Every key starting with prefix."""
 
+    @abc.abstractmethod
+    async def collect_temporary(self, older_than_s: float) -> int:
+        """Remove what writes that never finished left behind (a process killed mid-write):
+        temporary files, incomplete multipart uploads, not written to for older_than_s
+        seconds. A write in progress is younger than that and is kept. Returns how many
+        were removed. Keys (committed blobs) are never touched."""
+
     def change_tag(self, key: str) -> str | None:
         """A cheap token, read without waiting, that changes whenever key's bytes are replaced;
         None when the blob is missing or the backend has no such thing (a network store: a
