@@ -250,7 +250,7 @@ def world(tmp_path_factory):
 
 
 def _populate(w: World) -> None:
-    logins = ("alice", "oscar", "mia", "noah", "carl", "eve")
+    logins = ("alice", "oscar", "mia", "noah", "carl", "eve", "wanda")
     for login in logins:
         proc = w.topo.pkgcloud("admin", "create-user", login, "--password", PW, "--email", f"{login}@example.com")
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -281,7 +281,9 @@ def _populate(w: World) -> None:
             w.upload(writer, owner, name, f"{name}.yml", env, "env")
             w.files[(owner, public)] = {"conda": f"noarch/{conda.name}", "wheel": wheel_name, "nb": f"{name}.ipynb", "env": f"{name}.yml"}
 
-    for group, perm, member, package in (("readers", "read", "mia", "sec-acme"), ("others", "read", "noah", "pub-acme")):
+    # writers: write on the packages it lists (the write matrix adds its scratch packages)
+    for group, perm, member, package in (("readers", "read", "mia", "sec-acme"), ("others", "read", "noah", "pub-acme"),
+                                         ("writers", "write", "wanda", "pub-acme")):
         assert w.api("POST", f"/group/acme/{group}", "oscar", json={"perms": perm}).status_code == 204
         assert w.api("PUT", f"/group/acme/{group}/members/{member}", "oscar").status_code == 204
         assert w.api("PUT", f"/group/acme/{group}/packages/{package}", "oscar").status_code == 204
@@ -617,3 +619,381 @@ def test_session_cookies_and_csrf_of_the_web_ui(world):
     cookie = r.headers.get("Set-Cookie", "")
     if cookie:
         assert "httponly" in cookie.lower() and "samesite" in cookie.lower(), cookie
+
+
+# --- the write matrix (issue 11) ----------------------------------------------------------
+#
+# Every mutating route, from the gateway's own rule table (access.route_rules), × the
+# principals below × both owners. What each principal may do follows from the route's rule
+# (scope, permission, what it acts on) and from who holds which permission in this world
+# (model_permission): the expectation is computed from the same table the gateway enforces, never
+# written per case. An allowed case must succeed (2xx); a refused one must get the refusal
+# (401 without a valid caller, 403 without the scope or permission, the not-found answer
+# where the caller may not learn the resource exists) and leave the state it would change
+# (labels, files, groups, tokens, orgs) exactly as it was.
+
+WRITE_PRINCIPALS = ("anonymous", "other-user", "owner-without-scope", "owner-with-scope", "owner-all", "owner-password",
+                    "org-member-read", "org-member-write", "authorized-user", "expired", "revoked")
+#: the account behind each principal, per owner (None: that row does not exist for the owner)
+WRITE_LOGINS = {
+    "alice": {"other-user": "eve", "owner-without-scope": "alice", "owner-with-scope": "alice", "owner-all": "alice",
+              "owner-password": "alice", "org-member-read": None, "org-member-write": None, "authorized-user": "carl",
+              "expired": "alice", "revoked": "alice", "anonymous": None},
+    "acme": {"other-user": "eve", "owner-without-scope": "oscar", "owner-with-scope": "oscar", "owner-all": "oscar",
+             "owner-password": "oscar", "org-member-read": "mia", "org-member-write": "wanda", "authorized-user": "carl",
+             "expired": "alice", "revoked": "alice", "anonymous": None},
+}
+#: what the issue's CI token holds: private channel reads only
+CI_SCOPES = ["conda:download", "pypi:download"]
+
+
+def model_permission(login: str, owner: str, package: str, scratch: bool) -> str:
+    """Who holds what in this world (the groups _populate makes): owners are admins of their
+    account; in acme, oscar is in the owners group, wanda in `writers` (write on the packages
+    it lists: the scratch packages are added to it), mia in `readers` (read on sec-acme)."""
+    if login == owner or (owner == "acme" and login == "oscar"):
+        return "admin"
+    if owner != "acme" or login not in ("wanda", "mia", "noah"):
+        return "none"
+    if not package:
+        return "read"  # any member reads the org itself
+    if login == "wanda" and (scratch or package == "pub-acme"):
+        return "write"
+    return "read" if (login, package) in (("mia", "sec-acme"), ("noah", "pub-acme")) else "none"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One mutating request. `path`/`json` are filled with {owner} {pkg} {ver} {file} {label}
+    {group} {name} {login}; `needs`: "package" = a fresh private scratch package (release 1.0,
+    one wheel) the org's writers group lists, "label" = that and a label on its file, "name" =
+    an unused package name, "group" = a fresh group of acme (with mia in it), "token" = a
+    fresh token of the caller's account named {name} (org: of acme), "own-token" = the
+    request carries a fresh copy of the caller's token, "org" = an unused org name, "" =
+    nothing. `state`: what a refusal must leave unchanged. `owners`: which owners it applies
+    to (group and org-token routes: the org only)."""
+
+    path: str
+    json: object = None
+    needs: str = "package"
+    state: str = "packages"
+    owners: tuple = OWNERS
+    twine: bool = False
+    why: str = ""
+
+
+def _twine_write(path: str) -> Write:
+    return Write(path, twine=True, state="packages")
+
+
+def _yank(path: str) -> Write:
+    return Write(path, state="packages")
+
+
+WRITES: dict[tuple[str, str, str], Write] = {
+    ("api", "POST", "/api/package/{owner}/{package}"): Write("/package/{owner}/{name}", {"public": False}, needs="name"),
+    ("api", "PATCH", "/api/package/{owner}/{package}"): Write("/package/{owner}/{pkg}", {"public_attrs": {"summary": "changed"}}),
+    ("api", "DELETE", "/api/package/{owner}/{package}"): Write("/package/{owner}/{pkg}"),
+    ("api", "POST", "/api/release/{owner}/{package}/{version}"): Write("/release/{owner}/{pkg}/2.0", {}),
+    ("api", "PATCH", "/api/release/{owner}/{package}/{version}"): Write("/release/{owner}/{pkg}/1.0", {"public_attrs": {"description": "changed"}}),
+    ("api", "DELETE", "/api/release/{owner}/{package}/{version}"): Write("/release/{owner}/{pkg}/1.0"),
+    ("api", "DELETE", "/api/dist/{owner}/{package}/{version}/{basename}"): Write("/dist/{owner}/{pkg}/1.0/{file}"),
+    ("api", "POST", "/api/stage/{owner}/{package}/{version}/{basename}"): Write("/stage/{owner}/{pkg}/1.0/notes.txt", {"sha256": "ab" * 32, "distribution_type": "file"}),
+    ("api", "POST", "/api/commit/{owner}/{package}/{version}/{basename}"): Write("/commit/{owner}/{pkg}/1.0/notes.txt", {"dist_id": "{dist_id}"}, needs="staged"),
+    ("api", "PUT", "/api/packages/{owner}/{package}/collaborators/{login}"): Write("/packages/{owner}/{pkg}/collaborators/noah"),
+    ("api", "DELETE", "/api/packages/{owner}/{package}/collaborators/{login}"): Write("/packages/{owner}/{pkg}/collaborators/carl"),
+    ("api", "POST", "/api/channels/{owner}/{label}"): Write("/channels/{owner}/{label}", {"package": "{pkg}", "version": "1.0", "basename": "{file}"}, state="labels"),
+    ("api", "DELETE", "/api/channels/{owner}/{label}"): Write("/channels/{owner}/{label}", {"package": "{pkg}", "version": "1.0", "basename": "{file}"}, needs="label", state="labels"),
+    ("api", "POST", "/api/channels/{owner}/{label}/copy/{to}"): Write("/channels/{owner}/{label}/copy/{label}-copy", needs="label", state="labels"),
+    ("api", "POST", "/api/channels/{owner}/{label}/lock"): Write("/channels/{owner}/{label}/lock", needs="label", state="labels"),
+    ("api", "DELETE", "/api/channels/{owner}/{label}/lock"): Write("/channels/{owner}/{label}/lock", needs="locked", state="labels"),
+    **{("api", m, "/api/copy/package/{owner}/{package}/{version}/{basename}"): Write(
+        "/copy/package/{owner}/{pkg}/1.0/", {"from_channel": "main", "to_channel": "{label}"}, state="labels") for m in ("POST", "PUT", "PATCH")},
+    ("api", "POST", "/api/group/{org}/{group}"): Write("/group/acme/{group}", {"perms": "write"}, needs="group", state="groups", owners=("acme",)),
+    ("api", "PUT", "/api/group/{org}/{group}/members/{login}"): Write("/group/acme/{group}/members/noah", needs="group", state="groups", owners=("acme",)),
+    ("api", "DELETE", "/api/group/{org}/{group}/members/{login}"): Write("/group/acme/{group}/members/mia", needs="group", state="groups", owners=("acme",)),
+    ("api", "PUT", "/api/group/{org}/{group}/packages/{package}"): Write("/group/acme/{group}/packages/pub-acme", needs="group", state="groups", owners=("acme",)),
+    ("api", "DELETE", "/api/group/{org}/{group}/packages/{package}"): Write("/group/acme/{group}/packages/sec-acme", needs="group", state="groups", owners=("acme",)),
+    ("api", "DELETE", "/api/authentications/org/{org}/name/{name}"): Write("/authentications/org/acme/name/{name}", needs="org-token", state="tokens", owners=("acme",)),
+    ("api", "DELETE", "/api/authentications/name/{name}"): Write("/authentications/name/{name}", needs="token", state="tokens"),
+    ("api", "DELETE", "/api/authentications"): Write("/authentications", needs="own-token", state="tokens"),
+    ("api", "POST", "/api/authentications"): Write("/authentications", {"note": "{name}", "scopes": ["api:read"]}, needs="", state="tokens"),
+    ("api", "POST", "/api/organizations"): Write("/organizations", {"login": "{name}"}, needs="", state="orgs"),
+    ("api", "POST", "/api/user/password"): Write("/user/password", {"old_password": PW, "new_password": PW}, needs="", state="tokens"),
+    **{("pypi", "POST", p): _twine_write(p.removeprefix("/pypi").replace("{label}", "lbl")) for p in (
+        "/pypi/{owner}", "/pypi/{owner}/", "/pypi/{owner}/legacy", "/pypi/{owner}/legacy/", "/pypi/{owner}/label/{label}",
+        "/pypi/{owner}/label/{label}/", "/pypi/{owner}/label/{label}/legacy/")},
+    **{("pypi", m, p): _yank(p.removeprefix("/pypi").replace("{project}", "{pkg}").replace("{version}", "1.0").replace("{basename}", "{file}"))
+       for m in ("POST", "DELETE") for p in ("/pypi/{owner}/yank/{project}/{version}", "/pypi/{owner}/yank/{project}/{version}/",
+                                             "/pypi/{owner}/yank/{project}/{version}/{basename}")},
+}
+#: mutating routes outside this matrix, and why
+WRITE_EXEMPT = {
+    ("api", "POST", "/api/user"): "sign-up: public by design, creates a new account only",
+    ("api", "POST", "/api/upload-form"): "the one-time key of a stage answer (itself a package write above) is its credential",
+}
+
+
+def _gateway_rules() -> dict[tuple[str, str, str], object]:
+    """(protocol, method, path) -> rule, from the gateway's own table."""
+    from pkgcloud_gateway import access
+    from pkgcloud_gateway import app as gateway_app
+    from pkgcloud_gateway.routing import mount_protocols
+    from pkgcloud_servicekit.settings import Settings
+
+    root = web.Application()
+    mount_protocols(root, Settings(data_dir=Path("/nonexistent")), gateway_app.PROTOCOL_FACTORIES)
+    out = {}
+    for (method, path), rule in access.route_rules(root).items():
+        if method == "HEAD" or "/t/{_path_token}" in path:
+            continue
+        out[(path.split("/")[1], method, path)] = rule
+    return out
+
+
+def test_every_mutating_route_has_a_write_row():
+    rules = _gateway_rules()
+    mutating = {r for r in rules if r[1] not in ("GET", "HEAD")}
+    missing = sorted(r for r in mutating if r not in WRITES and r not in WRITE_EXEMPT)
+    assert not missing, f"mutating routes without a write-matrix row (add them to WRITES): {missing}"
+    # the web UI's forms are sessions, not tokens: test_web_matrix has a row for each
+    web_forms = {r for r in registered_routes() if r[0] == "web" and r[1] == "POST"}
+    assert all(r in ROUTES for r in web_forms)
+
+
+def expected_refusal(rule, who: str, owner: str, login: str | None, scopes: list[str] | None, package: str, scratch: bool) -> int:
+    """0 when `who` may; else the status of the refusal, from the rule alone."""
+    from pkgcloud_gateway.access import Credentials, On
+    from pkgcloud_servicekit import scopes as scope_rules
+    from pkgcloud_servicekit.permissions import at_least, parse
+
+    if rule.credentials is Credentials.PASSWORD:
+        return 0 if who == "owner-password" else 401
+    if rule.credentials is Credentials.TOKEN and who == "owner-password":
+        return 401
+    if login is None or who in INVALID:
+        return 401
+    if rule.scope is not None and scopes is not None and not scope_rules.grants(scopes, rule.scope):
+        return 403
+    if rule.on is On.ACCOUNT:
+        return 0
+    held = parse(model_permission(login, owner, package if rule.on is On.PACKAGE else "", scratch))
+    if at_least(held, rule.permission):
+        return 0
+    if rule.on is On.ORG_GROUPS and not at_least(held, parse("read")):
+        return 404
+    return 403
+
+
+class WriteWorld:
+    """Scratch things for the write cases, made by the owners' full tokens."""
+
+    def __init__(self, w: World):
+        self.w = w
+        self.n = 0
+        self.scoped: dict[tuple[str, str], str] = {}
+
+    def fresh(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def owner_token(self, owner: str) -> str:
+        return {"alice": "alice", "acme": "oscar"}[owner]
+
+    def scoped_token(self, login: str, scopes: list[str]) -> str:
+        key = (login, " ".join(scopes))
+        if key not in self.scoped:
+            self.scoped[key] = self.w.token(login, PW, f"matrix-{len(self.scoped)}", scopes)
+        return self.scoped[key]
+
+    def scratch_package(self, owner: str) -> dict[str, str]:
+        w, writer = self.w, self.owner_token(owner)
+        name = self.fresh(f"tmp-{owner}-")
+        assert w.api("POST", f"/package/{owner}/{name}", writer, json={"public": False, "public_attrs": {"package_types": ["pypi"]}}).ok
+        assert w.api("POST", f"/release/{owner}/{name}/1.0", writer, json={}).ok
+        wheel = f"{name.replace('-', '_')}-1.0-py3-none-any.whl"
+        w.upload(writer, owner, name, wheel, _wheel_with(name, "1.0", wheel), "pypi")
+        assert w.api("PUT", f"/packages/{owner}/{name}/collaborators/carl", writer).status_code == 201
+        if owner == "acme":
+            assert w.api("PUT", f"/group/acme/writers/packages/{name}", "oscar").status_code == 204
+        return {"pkg": name, "file": wheel, "label": f"lbl-{name}"}
+
+    def state(self, kind: str, owner: str, values: dict[str, str], login: str | None) -> object:
+        w, writer = self.w, self.owner_token(owner)
+        if kind == "packages":
+            # the package the route acts on (its files, labels, versions, summary, privacy),
+            # its authorized users, and whether the name a creation would take is free
+            pkg = values.get("pkg")
+            detail = w.api("GET", f"/package/{owner}/{pkg}", writer) if pkg else None
+            collab = w.api("GET", f"/packages/{owner}/{pkg}/collaborators", writer).json() if pkg else None
+            files = None
+            if detail is not None and detail.ok:
+                files = sorted((f["basename"], tuple(f["labels"]), f["yanked"]) for f in detail.json()["files"])
+            created = w.api("GET", f"/package/{owner}/{values['name']}", writer).status_code if values.get("name") else None
+            return (detail.status_code if detail is not None else None, detail.json() if detail is not None and detail.ok else None,
+                    files, collab, created)
+        if kind == "labels":
+            return w.api("GET", f"/channels/{owner}", writer).json(), self.state("packages", owner, values, login)
+        if kind == "groups":
+            return w.api("GET", "/groups/acme", "oscar").json()
+        if kind == "tokens":
+            logins = sorted({login or "alice", "alice", "oscar"})
+            # listed with each account's full token (a password check per listing is slow by design)
+            out: dict[str, object] = {lg: sorted(t["id"] for t in w.api("GET", "/authentications", lg).json()) for lg in logins}
+            if "org_token" in values:  # acme's token: still alive?
+                out["acme"] = requests.get(f"{w.topo.api_url}/authentication", headers={"Authorization": f"token {values['org_token']}"},
+                                           timeout=30).status_code
+            return out
+        if kind == "orgs":
+            return w.api("GET", f"/user/{values['name']}").status_code
+        raise AssertionError(kind)
+
+
+def _fill_write(template, values: dict[str, str]):
+    if isinstance(template, str):
+        return template.format(**values)
+    if isinstance(template, dict):
+        return {k: _fill_write(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill_write(v, values) for v in template]
+    return template
+
+
+def _write_cases():
+    for route in sorted(WRITES):
+        yield pytest.param(route, WRITES[route], id=f"{route[1]} {route[2]}")
+
+
+@pytest.fixture(scope="module")
+def write_world(world):
+    return WriteWorld(world)
+
+
+def _twine_body(values: dict[str, str]) -> tuple[dict, dict]:
+    name = values["pkg"]
+    version = values["ver"]
+    fn = f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    data = _wheel_with(name, version, fn)
+    fields = {":action": "file_upload", "protocol_version": "1", "name": name, "version": version, "filetype": "bdist_wheel",
+              "sha256_digest": hashlib.sha256(data).hexdigest()}
+    return fields, {"content": (fn, data, "application/octet-stream")}
+
+
+def _shared_setup(ww: WriteWorld, probe: Write, owner: str) -> dict[str, str]:
+    """What the route acts on; refused cases share it (they change nothing), an allowed case
+    uses it up."""
+    w = ww.w
+    values = {"owner": owner, "ver": ww.fresh("1.0.")}
+    if probe.needs in ("package", "label", "locked", "staged"):
+        values.update(ww.scratch_package(owner))
+    if probe.needs in ("label", "locked"):
+        assert w.api("POST", f"/channels/{owner}/{values['label']}", ww.owner_token(owner),
+                     json={"package": values["pkg"], "version": "1.0", "basename": values["file"]}).status_code == 201
+    if probe.needs == "locked":
+        assert w.api("POST", f"/channels/{owner}/{values['label']}/lock", ww.owner_token(owner)).status_code == 201
+    if probe.needs == "staged":
+        data = b"notes\n"
+        st = w.api("POST", f"/stage/{owner}/{values['pkg']}/1.0/notes.txt", ww.owner_token(owner),
+                   json={"sha256": hashlib.sha256(data).hexdigest(), "distribution_type": "file"}).json()
+        assert requests.post(st["post_url"], data=st["form_data"], files={"file": ("notes.txt", data)}, timeout=30).status_code == 201
+        values["dist_id"] = st["dist_id"]
+    if probe.needs == "group":
+        values["group"] = ww.fresh("g")
+        assert w.api("POST", f"/group/acme/{values['group']}", "oscar", json={"perms": "read"}).status_code == 204
+        # mia: a member of acme already (readers), so the group changes no one's standing
+        assert w.api("PUT", f"/group/acme/{values['group']}/members/mia", "oscar").status_code == 204
+        assert w.api("PUT", f"/group/acme/{values['group']}/packages/sec-acme", "oscar").status_code == 204
+    if probe.needs == "org-token":
+        values["name"] = ww.fresh("m")
+        r = requests.post(f"{w.topo.api_url}/authentications", json={"note": values["name"], "user": "acme"}, auth=("oscar", PW), timeout=30)
+        assert r.status_code == 200, r.text
+        values["org_token"] = r.json()["token"]
+    return values
+
+
+def _credential(ww: WriteWorld, who: str, owner: str, login: str | None, scope: str | None) -> tuple[dict, tuple | None, list[str] | None]:
+    """(headers, basic auth, the token's scopes: None for no token or a dead one)."""
+    w = ww.w
+    if who == "anonymous":
+        return {}, None, None
+    if who == "owner-password":
+        return {}, (login, PW), ["all"]
+    if who == "owner-without-scope":
+        return {"Authorization": f"token {ww.scoped_token(login, CI_SCOPES)}"}, None, CI_SCOPES
+    if who == "owner-with-scope":
+        scopes = [scope or "api:read"]
+        return {"Authorization": f"token {ww.scoped_token(login, scopes)}"}, None, scopes
+    key = {"owner-all": "alice" if owner == "alice" else "oscar", "other-user": "eve", "org-member-read": "mia",
+           "org-member-write": "wanda", "authorized-user": "carl", "expired": "expired", "revoked": "revoked"}[who]
+    return {"Authorization": f"token {w.tokens[key]}"}, None, ["all"] if who not in INVALID else None
+
+
+@pytest.mark.parametrize(("route", "probe"), list(_write_cases()))
+def test_write_matrix(world, write_world, route, probe):
+    from pkgcloud_gateway.access import On
+
+    rule = _gateway_rules()[route]
+    ww, w = write_world, world
+    failures = []
+    allowed_count = refused_count = 0
+    protocol = route[0]
+    base = w.topo.api_url if protocol == "api" else f"{w.topo.base_url}/{protocol}"
+    for owner in probe.owners:
+        shared = None
+        for who in WRITE_PRINCIPALS:
+            login = WRITE_LOGINS[owner][who]
+            if who in ("org-member-read", "org-member-write") and login is None:
+                continue  # alice is no organization
+            if shared is None:
+                shared = _shared_setup(ww, probe, owner)
+            values = dict(shared, name=shared.get("name") or ww.fresh("m"))
+            headers, auth, scopes = _credential(ww, who, owner, login, rule.scope)
+            if probe.needs == "token" and login is not None:
+                w.token(login, PW, values["name"])
+            if probe.needs == "own-token" and scopes is not None and auth is None:
+                # the request revokes the token it carries: a fresh copy of the principal's
+                headers["Authorization"] = f"token {w.token(login, PW, values['name'], scopes if scopes != ['all'] else None)}"
+            if probe.twine and "Authorization" in headers:
+                auth = ("__token__", headers.pop("Authorization").split(" ", 1)[1])
+
+            package = values.get("pkg", values.get("name", ""))
+            scratch = probe.needs in ("package", "label", "locked", "staged")
+            want = expected_refusal(rule, who, owner, login, scopes, package, scratch)
+            if want == 0 and probe.twine and rule.on is On.OWNER:
+                # twine names its project in the body: the rule admits the owner's members,
+                # and the project then needs write like every package write
+                want = expected_refusal(_as_package_write(rule), who, owner, login, scopes, package, scratch)
+            before = ww.state(probe.state, owner, values, login)
+            url = base + _fill_write(probe.path, values)
+            if probe.twine:
+                fields, files = _twine_body(values)
+                r = requests.post(url, data=fields, files=files, auth=auth, headers=headers, timeout=30, allow_redirects=False)
+            else:
+                body = _fill_write(probe.json, values)
+                r = requests.request(route[1], url, json=body, auth=auth, headers=headers, timeout=30, allow_redirects=False)
+            case = (owner, who, route[1], url.removeprefix(w.topo.base_url))
+            if want == 0:
+                allowed_count += 1
+                if not 200 <= r.status_code < 300:
+                    failures.append((*case, "allowed but", r.status_code, r.text[:200]))
+                shared = None  # used up
+                continue
+            refused_count += 1
+            if r.status_code != want:
+                failures.append((*case, f"want {want}, got", r.status_code, r.text[:200]))
+            if "sec-" in r.text or (r.status_code == 404 and values.get("pkg", "~") in r.text):
+                failures.append((*case, "the refusal names the package", r.text[:200]))
+            after = ww.state(probe.state, owner, values, login)
+            if after != before:
+                failures.append((*case, "a refusal changed the state", before, after))
+    assert allowed_count and refused_count, (allowed_count, refused_count)
+    assert not failures, "\n".join(map(str, failures))
+
+
+def _as_package_write(rule):
+    from dataclasses import replace as dc_replace
+
+    from pkgcloud_gateway.access import On
+    from pkgcloud_servicekit.permissions import Permission
+
+    return dc_replace(rule, on=On.PACKAGE, permission=Permission.WRITE)
