@@ -108,6 +108,9 @@ ROUTES: dict[tuple[str, str, str], list[Probe]] = {
         Probe("list", "/{owner}/channeldata.json"),
         Probe("read", "/{owner}/{conda}"),
     ],
+    **{(proto, "GET", f"/{proto}{p}"): [Probe("exempt", why="a browser is sent to the owner's web page (which applies the policy, "
+                                                  "probed as web-list); clients get a 404 as before: no package data")]
+       for proto in ("conda", "pypi") for p in ("/{owner}", "/{owner}/", "/{owner}/label/{label}", "/{owner}/label/{label}/")},
     # --- pypi --------------------------------------------------------------------------
     **{("pypi", "GET", f"/pypi{b}/simple{s}"): [Probe("list", f"{bp}/simple/", headers=(("Accept", "application/vnd.pypi.simple.v1+json"),))]
        for b, bp in (("/{owner}", "/{owner}"), ("/{owner}/label/{label}", "/{owner}/label/main")) for s in ("", "/")},
@@ -150,6 +153,8 @@ ROUTES: dict[tuple[str, str, str], list[Probe]] = {
                                  Probe("web-list", "/{owner}?tab=environments")],
     ("web", "GET", "/{owner}/{package}"): [Probe("web-read", "/{owner}/{pkg}"), Probe("web-read", "/{owner}/{pkg}?tab=files")],
     ("web", "GET", "/{owner}/{package}/notebook"): [Probe("web-read", "/{owner}/{pkg}/notebook")],
+    ("web", "GET", "/{owner}/{package}/{tab}"): [Probe("web-read", "/{owner}/{pkg}/files"), Probe("web-read", "/{owner}/{pkg}/labels")],
+    ("web", "GET", "/search"): [Probe("web-list", "/search?q={owner}")],
     ("web", "GET", "/{owner}/{package}/files/{version}/{basename}"): [Probe("web-read", "/{owner}/{pkg}/files/1.0/{wheel}"),
                                                                       Probe("web-read", "/{owner}/{pkg}/files/1.0/{conda}")],
     # forms that would succeed for a writer; `control` is a harmless variant a writer must get

@@ -96,3 +96,24 @@ async def test_healthz_names_the_peer_that_is_down(settings, blobs, backend):
             assert "index" in body["error"] and body["peers"]["auth"] == "SERVING"
     finally:
         await clients.close()
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path,host,lands", [
+    ("/conda/alice", None, "/alice"),
+    ("/alice", "conda", "/alice"),
+    ("/alice/label/dev/", "conda", "/alice?tab=labels&label=dev"),
+    ("/pypi/alice/", None, "/alice"),
+    ("/alice", "pypi", "/alice"),
+], ids=["conda-prefix", "conda-host", "conda-host-label", "pypi-prefix", "pypi-host"])
+async def test_a_browser_at_a_channel_url_is_sent_to_the_owner_page(client, path, host, lands):
+    headers = {**BROWSER, **({"Host": f"{host}.{BASE_DOMAIN}"} if host else {})}
+    r = await client.get(path, headers=headers, allow_redirects=False)
+    assert r.status == 303 and r.headers["Vary"] == "Accept"
+    location = r.headers["Location"]
+    assert location.endswith(lands) and f"conda.{BASE_DOMAIN}" not in location and f"pypi.{BASE_DOMAIN}" not in location
+    # a client of the machine formats gets what it always got there: nothing
+    r = await client.get(path, headers={"Host": f"{host}.{BASE_DOMAIN}"} if host else {}, allow_redirects=False)
+    assert r.status == 404 and (await r.json())["error"]

@@ -34,12 +34,16 @@ def _clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-def build_project(root: Path, name: str, version: str, *, deps: tuple[str, ...] = (), requires_python: str = ">=3.8") -> list[Path]:
-    """A tiny setuptools project, built into an sdist and a wheel; returns [sdist, wheel]."""
+def build_project(root: Path, name: str, version: str, *, deps: tuple[str, ...] = (), requires_python: str = ">=3.8",
+                  readme: str = "") -> list[Path]:
+    """A tiny setuptools project, built into an sdist and a wheel; returns [sdist, wheel].
+    `readme`: a README.md, which becomes the long description (Markdown)."""
     src = root / f"src-{name}-{version}"
     module = name.replace("-", "_")
     (src / module).mkdir(parents=True)
     (src / module / "__init__.py").write_text(f'VERSION = "{version}"\n')
+    if readme:
+        (src / "README.md").write_text(readme)
     dep_list = ", ".join(json.dumps(d) for d in deps)
     (src / "pyproject.toml").write_text(
         f"""[build-system]
@@ -52,6 +56,7 @@ version = "{version}"
 description = "tiny test project {name}"
 requires-python = "{requires_python}"
 dependencies = [{dep_list}]
+{'readme = "README.md"' if readme else ""}
 
 [tool.setuptools]
 packages = ["{module}"]

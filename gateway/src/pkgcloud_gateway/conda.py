@@ -22,7 +22,7 @@ from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
 from pkgcloud_servicekit.indexes import IndexView
 
-from . import access, keys
+from . import access, keys, web_catalog
 from .access import grant
 from .blob_freshness import Validity
 from .clients import call
@@ -71,6 +71,9 @@ _cache: dict[str, _Doc] = {}
 
 def create_app() -> web.Application:
     app = web.Application()
+    # a browser at a channel URL goes to the owner's page (registered before the files)
+    for path in ("/{owner}", "/{owner}/", "/{owner}/label/{label}", "/{owner}/label/{label}/"):
+        add_route(app.router, "GET", path, web_catalog.channel_page, access.CONDA_READ)
     add_route(app.router, "GET", "/{owner}/{path:.+}", channel_file, access.CONDA_READ)
     app.on_response_prepare.append(_cache_headers)
     return app

@@ -16,7 +16,7 @@ from aiohttp import web
 from pkgcloud_protos.v1 import auth_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 
-from . import access, keys
+from . import access, keys, web_catalog
 from .access import grant
 from .clients import call
 from .downloads import send_blob
@@ -40,6 +40,8 @@ def newest_env_file(pkg: registry_pb2.Package):
 
 
 async def list_envs(request: web.Request) -> web.Response:
+    if web_catalog.wants_html(request):  # a browser: the owner's environments tab
+        return web_catalog.to_owner_page(request, tab="environments")
     owner = request.match_info["owner"]
     clients = request.config_dict[keys.CLIENTS]
     try:

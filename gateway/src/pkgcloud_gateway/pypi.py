@@ -27,7 +27,7 @@ from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
 from pkgcloud_servicekit.indexes import IndexView, normalize_project
 
-from . import access, keys
+from . import access, keys, web_catalog
 from .access import grant
 from .blob_freshness import Validity
 from .clients import call
@@ -559,6 +559,9 @@ def create_app() -> web.Application:
     app = web.Application()
     app[PAGE_CACHE] = PageCache()
     r = app.router
+    # a browser at an index URL goes to the owner's page
+    for path in ("/{owner}", "/{owner}/", "/{owner}/label/{label}", "/{owner}/label/{label}/"):
+        add_route(r, "GET", path, web_catalog.channel_page, access.PYPI_READ)
     for base in ("/{owner}", "/{owner}/label/{label}"):
         add_route(r, "GET", f"{base}/simple", project_list, access.PYPI_READ)
         add_route(r, "GET", f"{base}/simple/", project_list, access.PYPI_READ)

@@ -24,7 +24,7 @@ from pkgcloud_protos.v1 import auth_pb2, common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.errors import ServiceError, from_rpc_error
 
-from . import access, audit_trail, keys, policy
+from . import access, audit_trail, keys, policy, web_catalog
 from .access import grant
 from .api_private import set_public
 from .clients import call
@@ -98,8 +98,11 @@ def _register(r: web.UrlDispatcher) -> None:
     page_route("GET", "/orgs/{org}/settings", org_settings, access.WEB_ORG_ADMIN)
     page_route("POST", "/orgs/{org}/groups", org_put_group, access.WEB_ORG_ADMIN)
     page_route("POST", "/orgs/{org}/members", org_change_member, access.WEB_ORG_ADMIN)
+    page_route("GET", "/search", search, access.WEB_PUBLIC)
     page_route("GET", "/{owner}", owner_page, access.WEB_OWNER_READ)
     page_route("GET", "/{owner}/{package}", package_page, access.WEB_PACKAGE_READ)
+    # anaconda.org's tab URLs (issue 13)
+    page_route("GET", "/{owner}/{package}/{tab:files|labels}", package_page, access.WEB_PACKAGE_READ)
     page_route("GET", "/{owner}/{package}/notebook", notebook_page, access.WEB_PACKAGE_READ)
     page_route("GET", "/{owner}/{package}/files/{version}/{basename:.+}", download_file, access.WEB_PACKAGE_READ)
     page_route("POST", "/{owner}/{package}/versions/remove", remove_versions, access.WEB_PACKAGE_WRITE)
@@ -210,7 +213,15 @@ async def home(request: web.Request) -> web.Response:
     me = request.get(keys.PRINCIPAL)
     if me is not None:
         return redirect(f"/{me.login}")
-    return render(request, "home.html", title="pkgcloud")
+    return render(request, "home.html", title="pkgcloud", recent=await web_catalog.recent_public(request))
+
+
+async def search(request: web.Request) -> web.Response:
+    q = request.query
+    query, kind, platform = q.get("q", "").strip(), q.get("type", ""), q.get("platform", "")
+    rows = await web_catalog.search_results(request, query, kind, platform) if query or kind or platform else []
+    return render(request, "search.html", title=f"Search {query}" if query else "Search", q=query, kind=kind, platform=platform,
+                  rows=rows, facets=web_catalog.facets(rows), searched=bool(query or kind or platform))
 
 
 async def stylesheet(request: web.Request) -> web.Response:
@@ -346,10 +357,19 @@ async def owner_page(request: web.Request) -> web.Response:
     readable = grant(request).access
     visible = sorted((p for p in resp.packages if readable.may_read(p.name, p.public)), key=lambda p: p.name.lower())
     tab = request.query.get("tab", "packages")
-    if tab not in ("packages", "environments", "notebooks"):
+    if tab not in ("packages", "environments", "notebooks", "labels"):
         tab = "packages"
+    label = request.query.get("label", "")
+    labels: dict[str, int] = {}
+    for p in visible:
+        for lab in {lab for f in p.files for lab in f.labels}:
+            labels[lab] = labels.get(lab, 0) + 1
     rows = []
     for p in visible:
+        if label and not any(label in f.labels for f in p.files):
+            continue
+        if tab == "labels" and not label:
+            continue
         if tab == "environments":
             newest = newest_env_file(p)
             if newest is None:
@@ -368,7 +388,9 @@ async def owner_page(request: web.Request) -> web.Response:
     elif me is not None and me.login == owner:
         listed = await call(_clients(request).auth.ListOrganizations(auth_pb2.ListOrganizationsRequest(login=owner)))
         orgs = [o.login for o in listed.orgs]
-    return render(request, "owner.html", title=owner, account=account, tab=tab, rows=rows, orgs=orgs, is_admin=is_admin)
+    return render(request, "owner.html", title=owner, account=account, tab=tab, rows=rows, orgs=orgs, is_admin=is_admin,
+                  label=label, labels=sorted(labels.items()),
+                  conda_label_url=f"{protocol_base_url(request, 'conda')}/{owner}/label/{quote(label)}" if label else "")
 
 
 # --- packages --------------------------------------------------------------------------
@@ -399,7 +421,8 @@ async def _writable(request: web.Request) -> registry_pb2.Package:
 
 async def package_page(request: web.Request) -> web.Response:
     pkg = await _readable(request)
-    tab = "files" if request.query.get("tab") == "files" else "overview"
+    tab = request.match_info.get("tab") or request.query.get("tab", "")
+    tab = tab if tab in ("files", "labels") else "overview"
     label = request.query.get("label", "")
     labels = sorted({lab for f in pkg.files for lab in f.labels})
     files = [f for f in pkg.files if not label or label in f.labels]
@@ -419,7 +442,8 @@ async def package_page(request: web.Request) -> web.Response:
         request, "package.html", title=f"{pkg.owner}/{pkg.name}", pkg=pkg, tab=tab, label=label, labels=labels,
         files=file_rows, versions=versions, base=base, may_write=await _may_write(request, pkg.owner, pkg.name),
         is_notebook="ipynb" in pkg.package_types, api_url=f"{protocol_base_url(request, 'api')}/package/{pkg.owner}/{quote(pkg.name)}",
-        conda_url=f"{protocol_base_url(request, 'conda')}/{pkg.owner}",
+        install=web_catalog.install_commands(request, pkg), label_rows=web_catalog.label_rows(pkg, base),
+        description=await web_catalog.description_html(request, pkg) if tab == "overview" else None,
     )
 
 
