@@ -40,6 +40,7 @@ class Log:
 
     def __init__(self) -> None:
         self.by_replica: dict[str, list[events_pb2.Event]] = defaultdict(list)
+        self.in_order: list[events_pb2.Event] = []  # every replica's, as handled
         self.handling: dict[str, int] = defaultdict(int)  # owner -> handlers running now
         self.overlaps = 0
 
@@ -50,6 +51,7 @@ class Log:
             try:
                 await asyncio.sleep(0.001)
                 self.by_replica[name].append(event)
+                self.in_order.append(event)
             finally:
                 self.handling[event.owner] -= 1
 
@@ -134,3 +136,38 @@ async def test_delete_topology_removes_every_queue_of_a_partitioned_consumer(rab
     await bus.close()
     await delete_topology(rabbitmq_harness.url, rabbitmq_harness.exchange, prefix, ["index"])
     assert [await queue_depth(rabbitmq_harness.url, q) for q in names] == [-1] * len(names)
+
+
+async def test_an_upgrade_from_the_shared_queue_handles_its_events_first(rabbitmq_harness, wait_until):
+    # events left in the shared queue of the unpartitioned version (P.index) are older than
+    # any in the partitions: they are handled first, then the shared queue is deleted
+    from pkgcloud_servicekit.eventbus.topology import queue_depth
+
+    old = RabbitMQEventBus(rabbitmq_harness.url, exchange=rabbitmq_harness.exchange, queue_prefix=rabbitmq_harness.queue_prefix)
+    rabbitmq_harness.buses.append(old)
+    await old.subscribe("index", ["file.*"], Log().handler("old"))
+    await old.close()
+    publisher = await rabbitmq_harness.new_bus()
+    owners = OWNERS[:5]
+    events = [numbered(owner, n) for n in range(20) for owner in owners]
+    for event in events[:50]:  # left in the shared queue
+        await publisher.publish(event)
+    assert await queue_depth(rabbitmq_harness.url, f"{rabbitmq_harness.queue_prefix}.index") == 50
+    log = Log()
+    a, b = replica(rabbitmq_harness, "a"), replica(rabbitmq_harness, "b")
+    await a.subscribe("index", ["file.*"], log.handler("a"))
+    await b.subscribe("index", ["file.*"], log.handler("b"))
+    for event in events[50:]:  # published during the upgrade: into the partitions
+        await publisher.publish(event)
+    await wait_until(lambda: log.ids() == {e.id for e in events}, timeout=30, what="every event handled")
+    assert sum(len(v) for v in log.by_replica.values()) == len(events)
+    assert log.overlaps == 0
+    for owner in owners:  # the shared queue's events first, in order, then the partitions'
+        assert [seq_of(e) for e in log.in_order if e.owner == owner] == list(range(20)), owner
+    await wait_until(lambda: _gone(rabbitmq_harness), what="the shared queue deleted")
+
+
+async def _gone(harness) -> bool:
+    from pkgcloud_servicekit.eventbus.topology import queue_depth
+
+    return await queue_depth(harness.url, f"{harness.queue_prefix}.index") == -1

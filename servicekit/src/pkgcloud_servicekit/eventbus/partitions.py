@@ -14,6 +14,12 @@ partition consumers use a plain (not robust) connection of their own: after a br
 restart the replica reconnects at its next pass and claims again from scratch, instead of
 a robust reconnect trying to restore exclusive consumers another replica may hold by then.
 
+Upgrading from one shared queue (P.C, what partitions=0 and older versions use): the
+events still in it are older than any in the partitions, so no replica claims a partition
+while P.C exists. One replica (an exclusive consumer again) unbinds it from the exchange,
+handles what is in it and in P.C.retry, then deletes both; the others wait for that. Events
+published meanwhile wait in the partition queues.
+
 Why not single-active-consumer queues: the broker makes the first registered consumer the
 active one, so one replica would hold every partition and the others would only stand by
 (docs/adr/0006).
@@ -33,7 +39,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection
 
 from .interfaces import Handler
-from .rabbitmq import SLOTS, RabbitMQEventBus, _Subscription, partition_queue_names, queue_names
+from .rabbitmq import SLOTS, RabbitMQEventBus, _Subscription, binding_key, partition_queue_names, queue_names
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +66,8 @@ class PartitionedConsumer:
         self._task: asyncio.Task | None = None
         self._closed = False
         self._pass_lock = asyncio.Lock()
+        self._legacy_done = False
+        self._legacy: tuple[AbstractChannel, _Subscription] | None = None
         #: partitions claimed / released over this consumer's life (for tests and logs)
         self.claims = 0
         self.releases = 0
@@ -124,6 +132,10 @@ class PartitionedConsumer:
                 return
             conn = await self._connection()
             assert self._control is not None
+            if not self._legacy_done:
+                self._legacy_done = await self._drain_legacy(conn)
+                if not self._legacy_done:
+                    return
             for k, (ch, _) in list(self.held.items()):
                 if ch.is_closed:
                     del self.held[k]
@@ -137,6 +149,47 @@ class PartitionedConsumer:
                     break
                 if k not in self.held:
                     await self._claim(conn, k)
+
+    async def _drain_legacy(self, conn: AbstractConnection) -> bool:
+        """One step of emptying the old shared queue; True once it is gone."""
+        main, retry, _ = queue_names(self.bus.queue_prefix, self.consumer)
+        if self._legacy is not None:
+            ch, sub = self._legacy
+            if ch.is_closed:
+                self._legacy = None
+                return False
+            if sub.inflight or await _depth(conn, main) or await _depth(conn, retry):
+                return False
+            await sub.cancel()
+            await sub.drain()
+            for name in (main, retry):
+                await _delete_if_empty(conn, name)
+            with contextlib.suppress(Exception):
+                await ch.close()
+            self._legacy = None
+            gone = await _depth(conn, main) < 0
+            if gone:
+                log.info("consumer %s: drained and deleted the shared queue %s", self.consumer, main)
+            return gone
+        if await _depth(conn, main) < 0:
+            return True
+        ch = await conn.channel(publisher_confirms=True)
+        try:
+            await ch.set_qos(prefetch_count=self.bus.prefetch)
+            queue = await ch.get_queue(main, ensure=False)
+            exchange = await ch.get_exchange(self.bus.exchange_name, ensure=False)
+            for key in self.routing_keys:  # nothing new reaches it (bound the old or the new way)
+                for pattern in {key, binding_key(key)}:
+                    await queue.unbind(exchange, pattern)
+            sub = _Subscription(self.bus, self.consumer, self.handler, queue, retry, self.dead_queue, channel=ch)
+            await sub.start(exclusive=True)
+        except (aiormq.exceptions.ChannelAccessRefused, aio_pika.exceptions.ChannelClosed):
+            with contextlib.suppress(Exception):
+                await ch.close()
+            return False  # another replica is draining it
+        log.info("consumer %s: draining the shared queue %s before taking partitions", self.consumer, main)
+        self._legacy = (ch, sub)
+        return False
 
     def _preference(self, k: int) -> int:
         return (k - self._offset) % self.partitions
@@ -180,7 +233,37 @@ class PartitionedConsumer:
         async with self._pass_lock:
             for k in list(self.held):
                 await self._release(k)
+            if self._legacy is not None:
+                ch, sub = self._legacy
+                self._legacy = None
+                await sub.cancel()
+                await sub.drain()
             await self._drop_connection()
+
+
+async def _depth(conn: AbstractConnection, queue: str) -> int:
+    """Messages ready in queue; -1 when it does not exist (on a throwaway channel: the broker
+    closes the channel of a failed passive declare)."""
+    ch = await conn.channel()
+    try:
+        return (await ch.declare_queue(queue, passive=True)).declaration_result.message_count
+    except (aiormq.exceptions.ChannelNotFoundEntity, aio_pika.exceptions.ChannelClosed):
+        return -1
+    finally:
+        if not ch.is_closed:
+            await ch.close()
+
+
+async def _delete_if_empty(conn: AbstractConnection, queue: str) -> None:
+    ch = await conn.channel()
+    try:
+        await ch.queue_delete(queue, if_empty=True)
+    except (aiormq.exceptions.ChannelPreconditionFailed, aiormq.exceptions.ChannelNotFoundEntity,
+            aio_pika.exceptions.ChannelClosed):
+        pass  # not empty after all (a retry came back): the next pass tries again
+    finally:
+        if not ch.is_closed:
+            await ch.close()
 
 
 async def _never_called(message: aio_pika.abc.AbstractIncomingMessage) -> None:

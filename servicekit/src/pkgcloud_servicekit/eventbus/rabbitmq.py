@@ -255,6 +255,8 @@ class _Subscription:
         # aio-pika runs each delivery in its own task; a lock keeps one handler call at a
         # time so events are handled in queue order while prefetch keeps the next ones ready.
         self._lock = asyncio.Lock()
+        #: deliveries received and not settled yet (running or waiting for the lock)
+        self.inflight = 0
 
     async def start(self, *, exclusive: bool = False) -> None:
         self.tag = await self.queue.consume(self._on_message, exclusive=exclusive)
@@ -277,6 +279,13 @@ class _Subscription:
         self._lock.release()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self.inflight += 1
+        try:
+            await self._on_message_locked(message)
+        finally:
+            self.inflight -= 1
+
+    async def _on_message_locked(self, message: AbstractIncomingMessage) -> None:
         async with self._lock:
             if self.tag is None:
                 # Cancelled while waiting for the lock: leave it to another consumer.
