@@ -8,6 +8,7 @@ import subprocess
 
 import requests
 from e2e_harness.anaconda_cli import AnacondaCLI
+from e2e_harness.pypi_flows import build_project, twine_upload
 from e2e_harness.topology import start_all_in_one
 from e2e_harness.webui import web_login
 
@@ -98,9 +99,26 @@ def test_changes_show_in_the_owners_trail(tmp_path):
         for secret in (session, ci, narrow, PW["alice"], passwords["alice"], "not-her-password"):
             assert secret not in r.text
 
+        # twine uploads with the login token, yank and unyank with the ci token (Basic __token__)
+        pypi = api.rsplit("/api", 1)[0] + "/pypi"
+        dists = build_project(tmp_path / "py", "tiny-audit", "1.0")
+        proc = twine_upload(f"{pypi}/alice/", "__token__", session, dists, tmp_path / "py")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert requests.post(f"{pypi}/alice/yank/tiny-audit/1.0/", json={"reason": "broken"}, auth=("__token__", ci), timeout=10).status_code == 200
+        assert requests.delete(f"{pypi}/alice/yank/tiny-audit/1.0/", auth=("__token__", ci), timeout=10).status_code == 200
+        wheel, sdist = "alice/tiny-audit/1.0/tiny_audit-1.0-py3-none-any.whl", "alice/tiny-audit/1.0/tiny_audit-1.0.tar.gz"
+        for action in ("file.yank", "file.unyank"):
+            found = requests.get(f"{api}/audit/alice", params={"action": action}, headers=auth, timeout=10).json()["entries"]
+            assert sorted((e["target"], e["actor"], e["token"]) for e in found) == [(wheel, "alice", "ci"), (sdist, "alice", "ci")]
+        full = requests.get(f"{api}/audit/alice", headers=auth, timeout=10)
+        entries = full.json()["entries"]
+        for secret in (session, ci, narrow, PW["alice"], passwords["alice"], "not-her-password"):
+            assert secret not in full.text
+
         # filters and pages
         uploads = requests.get(f"{api}/audit/alice", params={"action": "file.upload"}, headers=auth, timeout=10).json()["entries"]
-        assert [e["target"] for e in uploads] == ["alice/hello/1.0/hello.txt"]
+        assert sorted((e["target"], e["token"]) for e in uploads) == [
+            ("alice/hello/1.0/hello.txt", session_name), (wheel, session_name), (sdist, session_name)]
         by_admin = requests.get(f"{api}/audit/alice", params={"actor": "admin"}, headers=auth, timeout=10).json()["entries"]
         assert [e["action"] for e in by_admin] == ["account.create"]
         walked, cursor = [], None
