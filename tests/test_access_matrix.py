@@ -1002,3 +1002,48 @@ def _as_package_write(rule):
     from pkgcloud_servicekit.permissions import Permission
 
     return dc_replace(rule, on=On.PACKAGE, permission=Permission.WRITE)
+
+
+# --- one write rule, whatever the client (issue 11) ------------------------------------------
+
+def test_one_write_rule_for_twine_anaconda_upload_and_the_web_ui(world):
+    """wanda is in acme's `writers` group (write on pub-acme); mia only reads sec-acme. With
+    the real clients: twine and `anaconda upload -u acme` take wanda's files and refuse mia's,
+    and the web UI's forms on pub-acme let wanda past the policy and refuse mia."""
+    from e2e_harness.anaconda_cli import AnacondaCLI
+    from e2e_harness.pypi_flows import twine_upload
+
+    w = world
+    pypi = f"{w.topo.base_url}/pypi/acme/"
+    for who, version in (("wanda", "2.0"), ("mia", "3.0")):
+        wheel = w.work / f"{who}-twine" / f"pub_acme-{version}-py3-none-any.whl"
+        wheel.parent.mkdir(parents=True, exist_ok=True)
+        wheel.write_bytes(_wheel_with("pub-acme", version, wheel.name))
+        proc = twine_upload(pypi, "__token__", w.tokens[who], [wheel], w.work / f"{who}-twine")
+        if who == "wanda":
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        else:
+            assert proc.returncode != 0 and "403" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+            assert "may not change packages of acme" in proc.stdout + proc.stderr
+
+    files = {f["basename"] for f in w.api("GET", "/package/acme/pub-acme", "oscar").json()["files"]}
+    assert "pub_acme-2.0-py3-none-any.whl" in files and "pub_acme-3.0-py3-none-any.whl" not in files
+
+    for who, version in (("wanda", "4.0"), ("mia", "5.0")):
+        cli = AnacondaCLI(w.work / f"{who}-home", w.topo.api_url)
+        cli.output("login", "--username", who, "--password", PW)
+        conda = conda_packages.build(w.work / f"{who}-conda", "pub-acme", version, ext=".tar.bz2")
+        proc = cli.run("upload", "-u", "acme", str(conda))
+        if who == "wanda":
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        else:
+            assert proc.returncode != 0, proc.stdout + proc.stderr
+    versions = w.api("GET", "/package/acme/pub-acme", "oscar").json()["versions"]
+    assert "4.0" in versions and "5.0" not in versions
+
+    for who, want in (("wanda", 400), ("mia", 403)):
+        browser = Browser(w.topo.base_url)
+        browser.log_in(who)
+        # "neither" is no privacy: a writer gets past CSRF and the policy to the form's own 400
+        r = browser.post("/acme/pub-acme/privacy", (("access", "neither"),))
+        assert r.status_code == want, (who, r.status_code, r.text[:300])
