@@ -75,3 +75,38 @@ async def test_replicas_open_one_fresh_store_together(store_factory, blobs, sett
     core_a, core_b = RegistryCore(a, blobs, settings), RegistryCore(b, blobs, settings)
     await h.release(core_a)
     assert (await core_b.get_package("alice", "hello")).package.name == "hello"
+
+
+async def test_an_upload_key_is_granted_at_once_while_many_reads_overlap(core, h):
+    """The symptom of issue 12: a key staged a moment ago was "unknown or expired" at the
+    form POST while other requests were reading. Every grant right after its stage works."""
+    await h.release(core)
+    done = asyncio.Event()
+    refused: list[str] = []
+
+    async def other_requests() -> None:
+        while not done.is_set():
+            await core.get_package("alice", "hello")
+            await asyncio.sleep(0)
+
+    async def form_post(key: str) -> None:
+        try:
+            await core.grant_form_upload(key)
+        except Exception as e:  # any refusal is the failure under test
+            refused.append(f"{key}: {e}")
+
+    noise = [asyncio.create_task(other_requests()) for _ in range(12)]
+    grants: list[asyncio.Task] = []
+    try:
+        for i in range(100):
+            res = await core.stage("alice", "hello", "1.0", f"f{i}.txt", distribution_type="file", sha256=h.sha(b"%d" % i),
+                                   form_post_url="http://gw/f")
+            key = dict(res.form_data)["key"]
+            grants += [asyncio.create_task(form_post(key)) for _ in range(4)]
+            await asyncio.sleep(0)
+        await asyncio.gather(*grants)
+    finally:
+        done.set()
+        await asyncio.gather(*noise)
+    assert refused == []
+    assert len(grants) == 400
