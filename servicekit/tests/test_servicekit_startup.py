@@ -159,6 +159,28 @@ async def test_a_service_started_before_its_broker_waits_not_serving_then_serves
         await delete_topology(RABBITMQ_URL, f"pkgcloud-test.{tag}.events", f"pkgcloud-test.{tag}", [])
 
 
+async def test_a_service_whose_database_is_not_reachable_keeps_retrying_not_serving(tmp_path):
+    """MongoDB not there (a port bound here that refuses connections): the store's open is
+    retried, the process stays up and says NOT_SERVING. (No MongoDB runs here to make it
+    reachable; the broker test above covers the way to SERVING.)"""
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))
+        port = refusing.getsockname()[1]
+        address = f"unix:{tmp_path / 'auth.sock'}"
+        log_path = tmp_path / "auth.log"
+        env = service_env(tmp_path, "amqp://unused/", uuid.uuid4().hex[:12], PKGCLOUD_BUS="inprocess", PKGCLOUD_METADATA_BACKEND="mongo",
+                          PKGCLOUD_MONGO_URL=f"mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=300&connectTimeoutMS=300")
+        async with service(env, log_path) as proc:
+            await wait_for(lambda: _status_is(address, "NOT_SERVING"), "health NOT_SERVING while the database is down")
+            await wait_for(lambda: _log_has(log_path, "attempt 3,"), "three attempts to reach the database")
+            assert "ServerSelectionTimeoutError" in log_path.read_text()
+            assert proc.returncode is None
+            assert await health_status(address) == "NOT_SERVING"
+            # stopped while waiting: SIGTERM ends it (signal handlers come with the started suite)
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 30) in (0, -signal.SIGTERM), log_path.read_text()
+
+
 @pytest.mark.rabbitmq
 async def test_refused_credentials_exit_non_zero_at_once(tmp_path):
     require_rabbitmq()
