@@ -9,7 +9,7 @@ A read takes one reader connection for itself and runs its statement to the end 
 step on that connection's thread (aiosqlite's execute_fetchall). So no statement is left
 half-stepped between reads: in autocommit mode SQLite ends the read transaction as soon as
 the statement is done, and the next read starts a fresh snapshot that sees every write
-committed before it began, by this process or another one sharing the file (docs/adr/0012).
+committed before it began, by this process or another one sharing the file (docs/adr/0009).
 
 Schema versions are applied in order and recorded in `PRAGMA user_version`; the version is
 read under the write lock (`BEGIN IMMEDIATE`), so replicas opening one fresh file together
