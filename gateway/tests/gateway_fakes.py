@@ -29,6 +29,7 @@ class FakeAuth(auth_pb2_grpc.AuthServiceServicer):
         self.users: dict[str, tuple[auth_pb2.User, str]] = {}
         self.tokens: dict[str, auth_pb2.TokenInfo] = {}  # sha256 -> info
         self.resolve_calls = 0
+        self.permission_asks: list[tuple[str, str, str]] = []  # (login, owner, package)
 
     def add_user(self, login: str, password: str) -> auth_pb2.User:
         user = auth_pb2.User(login=login, email=f"{login}@example.com", name=login.title(), user_type="user", created_at_ms=_now())
@@ -100,6 +101,7 @@ class FakeAuth(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.ListOrganizationsResponse()
 
     async def GetPermission(self, request, context):
+        self.permission_asks.append((request.login, request.owner, request.package))
         # No organizations here (the gateway answers an account's own packages itself);
         # the org rules are tested against the real auth-svc in test_gateway_accounts.py.
         return auth_pb2.GetPermissionResponse(permission=auth_pb2.PERMISSION_NONE)

@@ -107,3 +107,16 @@ async def test_twine_with_a_download_token_is_refused_before_the_body(client, fa
     auth = {"Authorization": "Basic " + base64.b64encode(f"__token__:{token}".encode()).decode()}
     r = await client.post("/pypi/alice/", data=b"not multipart", headers={**auth, "Content-Type": "text/plain"})
     assert r.status == 403 and "pypi:upload" in r.reason, (r.status, r.reason)
+
+
+async def test_an_org_rule_asks_about_the_org_not_the_package_in_its_path(client, fake_auth):
+    """PUT /group/<org>/<group>/packages/<package> acts on the org's groups: the permission
+    asked of auth-svc is the one on the org (package ""), whatever package the path names."""
+    fake_auth.add_user("bob", "pw")
+    bob = {"Authorization": f"token {fake_auth.add_token('bob')}"}
+    r = await client.put("/api/group/acme/team/packages/somepkg", headers=bob)
+    assert r.status == 404  # bob is no member of acme: the answer a missing group gets
+    assert fake_auth.permission_asks == [("bob", "acme", "")]
+    r = await client.delete("/api/package/acme/somepkg", headers=bob)
+    assert r.status == 403
+    assert fake_auth.permission_asks[-1] == ("bob", "acme", "somepkg")

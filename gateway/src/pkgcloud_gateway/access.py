@@ -245,7 +245,7 @@ async def enforce(request: web.Request, rule: Rule) -> Grant:
     owner = out.owner = m.get(rule.owner_param, "")
     if rule.on is On.ORG_GROUPS:
         owner = out.owner = owner.lower()
-    package = m.get("package") or m.get("project") or "" if rule.on is On.PACKAGE else ""
+    package = (m.get("package") or m.get("project") or "") if rule.on is On.PACKAGE else ""
 
     if rule.on is On.NOTHING:
         return out
