@@ -144,6 +144,19 @@ def test_changes_show_in_the_owners_trail(tmp_path):
         mine = requests.get(f"{api}/audit/bob", headers=bob, timeout=10).json()["entries"]
         assert [e["action"] for e in mine] == ["token.create", "account.create"]
 
+        # an organization's trail: its admins read it, a plain member does not
+        assert requests.post(f"{api}/organizations", json={"login": "acme"}, headers=auth, timeout=10).status_code == 201
+        alice.run("groups", "add", "acme/devs", "--perms", "write", check=True)
+        alice.run("groups", "add_member", "acme/devs/bob", check=True)
+        org = requests.get(f"{api}/audit/acme", headers=auth, timeout=10)
+        assert org.status_code == 200, org.text
+        assert [(e["action"], e["target"], e["actor"]) for e in org.json()["entries"]] == [
+            ("group.member.add", "acme/groups/devs/members/bob", "alice"),
+            ("group.set", "acme/groups/devs:write", "alice"),
+            ("org.create", "acme", "alice"),
+        ]
+        assert requests.get(f"{api}/audit/acme", headers=bob, timeout=10).status_code == 403
+
         # the web UI's Activity page shows the same entries to alice's browser session
         web = web_login(topo.base_url, "alice", passwords["alice"])
         page = web.get(f"{topo.base_url}/settings/activity", timeout=10)
