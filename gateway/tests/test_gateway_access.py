@@ -120,3 +120,14 @@ async def test_an_org_rule_asks_about_the_org_not_the_package_in_its_path(client
     r = await client.delete("/api/package/acme/somepkg", headers=bob)
     assert r.status == 403
     assert fake_auth.permission_asks[-1] == ("bob", "acme", "somepkg")
+
+
+async def test_every_route_uses_a_rule_of_the_table(app):
+    """Rules are the named constants of access.py, never made up at a registration site: the
+    table reads in one place."""
+    names = access.named_rules()
+    stray = sorted(f"{m} {p}" for (m, p), rule in access.route_rules(app).items() if id(rule) not in names)
+    assert not stray, stray
+    table = access.describe(app)
+    assert "POST   /api/channels/{owner}/{label}/lock" in table and "LABELS_WRITE" in table
+    assert "(unnamed)" not in table and "(none)" not in table

@@ -338,3 +338,20 @@ def check_every_route(app: web.Application) -> None:
     if missing:
         raise RouteWithoutRule("routes registered without an access rule (use routing.add_route with a rule from access.py): "
                                + ", ".join(missing))
+
+
+def named_rules() -> dict[int, str]:
+    """id(rule) -> its name in the table above (rules equal in value stay apart by name)."""
+    return {id(value): name for name, value in globals().items() if isinstance(value, Rule)}
+
+
+def describe(app: web.Application) -> str:
+    """The route table: every route as mounted (twins left out), its rule's name and meaning."""
+    names = named_rules()
+    lines = []
+    for (method, path), rule in sorted(route_rules(app).items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if method == "HEAD" or "/t/{" in path:
+            continue
+        name = names.get(id(rule), "(unnamed)") if rule is not None else "(none)"
+        lines.append(f"{method:6} {path:70} {name:20} {rule.describe() if rule else ''}")
+    return "\n".join(lines)
