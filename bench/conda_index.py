@@ -48,7 +48,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
 from e2e_harness.topology import PKGCLOUD, START  # noqa: E402
-from pypi_simple import Procs, free_port, wait_http, wrk  # noqa: E402
+from pypi_simple import Procs, start_nginx, wrk  # noqa: E402
 
 OWNER = "bench"
 PASSWORD = "bench-password-1"
@@ -272,30 +272,13 @@ def percentile(values: list[float], q: float) -> float:
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
-def start_nginx(procs: Procs, tmp: Path, body: bytes) -> str:
+def start_nginx_zst(procs: Procs, tmp: Path, body: bytes) -> str:
     root = tmp / "nginx-root"
     (root / OWNER / "linux-64").mkdir(parents=True)
     (root / OWNER / "linux-64" / "repodata.json.zst").write_bytes(body)
-    port = free_port()
-    conf = tmp / "nginx.conf"
-    conf.write_text(f"""
-worker_processes auto;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    default_type application/zstd;
-    server {{ listen 127.0.0.1:{port}; root {root}; etag on; }}
-}}
-""")
-    procs.start([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], tmp / "nginx.log")
-    url = f"http://127.0.0.1:{port}/{OWNER}/linux-64/repodata.json.zst"
-    wait_http(url)
-    return url
+    # on a listening socket the bench binds and nginx inherits (pypi_simple.start_nginx)
+    port = start_nginx(procs, tmp, f"        root {root};\n        etag on;", http="    default_type application/zstd;")
+    return f"http://127.0.0.1:{port}/{OWNER}/linux-64/repodata.json.zst"
 
 
 def main() -> int:
@@ -394,7 +377,7 @@ def main() -> int:
             zst_url = f"{conda}.zst"
             body = requests.get(zst_url).content
             res["zst_bytes"] = len(body)
-            nginx = start_nginx(procs, tmp, body)
+            nginx = start_nginx_zst(procs, tmp, body)
             for name, url in (("gateway", zst_url), ("nginx", nginx)):
                 wrk(url, 2, None)
                 res[f"wrk_{name}"] = wrk(url, args.duration, None)

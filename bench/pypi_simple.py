@@ -15,6 +15,12 @@ precompressed .gz files (gzip_static) of the same pages. A last row, "aiohttp (b
 the framework's ceiling here: a two-process aiohttp app with one route answering the same
 bytes from memory, with no routing tree, auth, logging or metrics.
 
+No port is picked and released for a server to bind later: pypiserver's gunicorn, nginx and
+the bare aiohttp app are started on listening sockets the bench binds (port 0) and hands down
+without closing them first; devpi-server binds port 0 itself and the bench reads the port
+waitress logs; pkgcloud reports the port it bound to the harness. Every server leads its own
+process group, stopped in a finally, also after a failure.
+
 Targets: gateway >= 3x pypiserver, >= 10x devpi, >= 40 % of nginx; the 500-file page at
 the rate of the 5-file one.
 """
@@ -59,15 +65,33 @@ CONNECTIONS = 32
 PASSWORD = "bench-password-1"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket(port: int = 0, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket on 127.0.0.1, bound (port 0: the kernel picks) and listening.
+
+    No port is picked here and released for a server to bind later (another process could
+    take it in between): the server is started with this very socket (Procs.start(...,
+    sockets=[...]) passes it down) and accepts on it; connections made before it is ready
+    wait in the backlog.
+    """
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if reuse_port:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(1024)
+    except BaseException:
+        s.close()
+        raise
+    return s
 
 
-def wait_http(url: str, timeout: float = 60, **kw) -> None:
+def wait_http(url: str, timeout: float = 60, proc: subprocess.Popen | None = None, log: Path | None = None, **kw) -> None:
+    """Poll url until it answers (below 500); fail at once if proc, the server, has exited."""
     deadline = time.monotonic() + timeout
     while True:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}:\n{tail}")
         try:
             if requests.get(url, timeout=2, **kw).status_code < 500:
                 return
@@ -75,7 +99,22 @@ def wait_http(url: str, timeout: float = 60, **kw) -> None:
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not come up")
-        time.sleep(0.3)
+        time.sleep(0.1)
+
+
+def wait_log_line(log: Path, pattern: str, proc: subprocess.Popen, timeout: float = 60) -> re.Match:
+    """The first match of pattern in the log the server proc writes, once it is there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        m = re.search(pattern, text)
+        if m:
+            return m
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before logging {pattern!r}:\n{text[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{proc.args[0]} did not log {pattern!r} in {timeout} s:\n{text[-3000:]}")
+        time.sleep(0.05)
 
 
 def sdist(project: str, version: str) -> tuple[str, bytes]:
@@ -135,86 +174,52 @@ def wrk(url: str, duration: int, accept: str | None = None, headers: dict[str, s
 
 
 class Procs:
+    """Servers a bench starts, each leading its own process group; stop() ends every group."""
+
     def __init__(self):
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, cmd: list[str], log: Path, **kw) -> subprocess.Popen:
-        p = subprocess.Popen(cmd, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True, **kw)
+    def start(self, cmd: list[str], log: Path, sockets: tuple[socket.socket, ...] = (), **kw) -> subprocess.Popen:
+        """Start cmd; the listening sockets are inherited by it (same fd numbers) and then closed
+        here, so the child holds them from the start and the port is never free in between."""
+        try:
+            with open(log, "ab") as out:
+                p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                     pass_fds=[s.fileno() for s in sockets], **kw)
+        finally:
+            for s in sockets:
+                s.close()
         self.procs.append(p)
         return p
 
     def stop(self) -> None:
         for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
         for p in self.procs:
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                pass
+            # what is left of the group (workers of a master that went first, a stuck one) goes now
+            _signal_group(p, signal.SIGKILL)
+            p.wait()
+        self.procs.clear()
 
 
-def start_pkgcloud(tmp: Path, dists, processes: int) -> tuple[object, str]:
-    # as many gateway processes as nginx has workers here (the gateway keeps no state)
-    topo = START["all"](tmp / "pkgcloud", PKGCLOUD_GATEWAY_PROCESSES=str(processes))
-    assert topo.pkgcloud("admin", "create-user", "bench", "--password", PASSWORD, "--email", "b@example.com").returncode == 0
-    base = topo.api_url.rsplit("/api", 1)[0] + "/pypi"
-    with requests.Session() as s:
-        for project, version, filename, data in dists:
-            legacy_upload(s, f"{base}/bench/", ("bench", PASSWORD), project, version, filename, data)
-    for project, n in PROJECTS.items():
-        deadline = time.monotonic() + 60
-        while True:
-            r = requests.get(f"{base}/bench/simple/{project}/", headers={"Accept": JSON_ACCEPT}, timeout=10)
-            if r.status_code == 200 and len(r.json()["files"]) == n:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"pkgcloud's page of {project} never listed {n} files")
-            time.sleep(0.3)
-    return topo, f"{base}/bench/simple"
+def _signal_group(p: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
-def start_pypiserver(procs: Procs, venv: Path, tmp: Path, dists) -> str:
-    root = tmp / "pypiserver-packages"
-    root.mkdir()
-    for _, _, filename, data in dists:
-        (root / filename).write_bytes(data)
-    port = free_port()
-    app = f"pypiserver:app(roots=[{str(root)!r}], backend_arg='cached-dir', authenticate=[], password_file='.')"
-    procs.start([str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", app], tmp / "pypiserver.log")
-    url = f"http://127.0.0.1:{port}/simple"
-    wait_http(url + "/")
-    return url
-
-
-def start_devpi(procs: Procs, venv: Path, tmp: Path, dists) -> str:
-    data_dir = tmp / "devpi"
-    subprocess.run([str(venv / "bin" / "devpi-init"), "--serverdir", str(data_dir), "--root-passwd", PASSWORD, "--no-root-pypi"],
-                   check=True, capture_output=True)
-    port = free_port()
-    procs.start([str(venv / "bin" / "devpi-server"), "--serverdir", str(data_dir), "--host", "127.0.0.1", "--port", str(port),
-                 "--offline-mode"], tmp / "devpi.log")
-    base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/+api")
-    auth = ("root", PASSWORD)
-    r = requests.put(f"{base}/root/bench", json={"bases": [], "volatile": True}, auth=auth, timeout=30)
-    if r.status_code not in (200, 201):
-        raise RuntimeError(f"devpi index creation: {r.status_code} {r.text[:300]}")
-    with requests.Session() as s:
-        for project, version, filename, data in dists:
-            legacy_upload(s, f"{base}/root/bench/", auth, project, version, filename, data)
-    return f"{base}/root/bench/+simple"
-
-
-def start_nginx(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
-    root = tmp / "nginx-root"
-    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
-    for project, body in pages.items():
-        (root / "simple" / project).mkdir(parents=True)
-        (root / "simple" / project / "index.html").write_bytes(body)
-        # precompressed as pkgcloud's gateway does it (level 6), served by gzip_static
-        (root / "simple" / project / "index.html.gz").write_bytes(gzip.compress(body, 6, mtime=0))
-    port = free_port()
+def start_nginx(procs: Procs, tmp: Path, server: str, http: str = "") -> int:
+    """nginx (daemon off, its own prefix in tmp) with one server block on a listening socket
+    bound here: nginx takes over sockets named in its NGINX environment variable ("fd;") whose
+    address matches a `listen`, so it never binds the port itself. Returns the port once
+    nginx answers on it."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
 worker_processes auto;
@@ -226,26 +231,107 @@ http {{
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
-    gzip_static on;
-    gzip_vary on;
-    types {{ application/vnd.pypi.simple.v1+json html; }}
-    default_type {JSON_ACCEPT};
+{http}
     server {{
         listen 127.0.0.1:{port};
-        root {root};
-        etag on;
+{server}
     }}
 }}
 """)
-    procs.start([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"], tmp / "nginx.log")
+    env = {**os.environ, "NGINX": f"{sock.fileno()};"}
+    proc = procs.start([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
+                       tmp / "nginx.log", sockets=(sock,), env=env)
+    # nginx answers 404 to "/" with only a root set; anything below 500 means it is serving
+    wait_http(f"http://127.0.0.1:{port}/", proc=proc, log=tmp / "nginx-error.log")
+    return port
+
+
+def start_pkgcloud(tmp: Path, dists, processes: int) -> tuple[object, str]:
+    # as many gateway processes as nginx has workers here (the gateway keeps no state)
+    # the harness's START binds port 0 in `pkgcloud all` and waits for the address it reports
+    topo = START["all"](tmp / "pkgcloud", PKGCLOUD_GATEWAY_PROCESSES=str(processes))
+    try:
+        assert topo.pkgcloud("admin", "create-user", "bench", "--password", PASSWORD, "--email", "b@example.com").returncode == 0
+        base = topo.api_url.rsplit("/api", 1)[0] + "/pypi"
+        with requests.Session() as s:
+            for project, version, filename, data in dists:
+                legacy_upload(s, f"{base}/bench/", ("bench", PASSWORD), project, version, filename, data)
+        for project, n in PROJECTS.items():
+            deadline = time.monotonic() + 60
+            while True:
+                r = requests.get(f"{base}/bench/simple/{project}/", headers={"Accept": JSON_ACCEPT}, timeout=10)
+                if r.status_code == 200 and len(r.json()["files"]) == n:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"pkgcloud's page of {project} never listed {n} files")
+                time.sleep(0.3)
+    except BaseException:
+        topo.stop()  # not handed back to main's finally yet
+        raise
+    return topo, f"{base}/bench/simple"
+
+
+def start_pypiserver(procs: Procs, venv: Path, tmp: Path, dists) -> str:
+    root = tmp / "pypiserver-packages"
+    root.mkdir()
+    for _, _, filename, data in dists:
+        (root / filename).write_bytes(data)
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    app = f"pypiserver:app(roots=[{str(root)!r}], backend_arg='cached-dir', authenticate=[], password_file='.')"
+    # gunicorn serves on the inherited socket (fd://N) instead of binding an address; no control
+    # socket (gunicorn 27 puts one at a fixed path in $HOME, shared by every run)
+    proc = procs.start([str(venv / "bin" / "gunicorn"), "-w", "2", "-b", f"fd://{sock.fileno()}", "--no-control-socket", app],
+                       tmp / "pypiserver.log", sockets=(sock,))
     url = f"http://127.0.0.1:{port}/simple"
-    wait_http(url + "/small-proj/")
+    wait_http(url + "/", proc=proc, log=tmp / "pypiserver.log")
     return url
 
 
+def start_devpi(procs: Procs, venv: Path, tmp: Path, dists) -> str:
+    data_dir = tmp / "devpi"
+    subprocess.run([str(venv / "bin" / "devpi-init"), "--serverdir", str(data_dir), "--root-passwd", PASSWORD, "--no-root-pypi"],
+                   check=True, capture_output=True)
+    # devpi-server cannot take a socket: it binds port 0 itself (waitress), and the bench reads
+    # the port from waitress's "Serving on http://127.0.0.1:N" line (printed once it listens;
+    # unbuffered, or it would wait in the log's buffer)
+    log = tmp / "devpi.log"
+    proc = procs.start([str(venv / "bin" / "devpi-server"), "--serverdir", str(data_dir), "--host", "127.0.0.1", "--port", "0",
+                        "--offline-mode"], log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    port = int(wait_log_line(log, r"Serving on http://127\.0\.0\.1:(\d+)", proc).group(1))
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/+api", proc=proc, log=log)
+    auth = ("root", PASSWORD)
+    r = requests.put(f"{base}/root/bench", json={"bases": [], "volatile": True}, auth=auth, timeout=30)
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"devpi index creation: {r.status_code} {r.text[:300]}")
+    with requests.Session() as s:
+        for project, version, filename, data in dists:
+            legacy_upload(s, f"{base}/root/bench/", auth, project, version, filename, data)
+    return f"{base}/root/bench/+simple"
+
+
+def start_nginx_pages(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
+    root = tmp / "nginx-root"
+    tmp.chmod(0o755)  # nginx's workers run as an unprivileged user
+    for project, body in pages.items():
+        (root / "simple" / project).mkdir(parents=True)
+        (root / "simple" / project / "index.html").write_bytes(body)
+        # precompressed as pkgcloud's gateway does it (level 6), served by gzip_static
+        (root / "simple" / project / "index.html.gz").write_bytes(gzip.compress(body, 6, mtime=0))
+    port = start_nginx(procs, tmp, f"        root {root};\n        etag on;", http=f"""
+    gzip_static on;
+    gzip_vary on;
+    types {{ application/vnd.pypi.simple.v1+json html; }}
+    default_type {JSON_ACCEPT};""")
+    return f"http://127.0.0.1:{port}/simple"
+
+
 BARE_APP = """
-import gzip, sys
+import gzip, socket, sys
 from aiohttp import web
+# argv[1]: the fd of a listening socket inherited from the bench (it never binds a port itself)
+sock = socket.socket(fileno=int(sys.argv[1]))
 pages = {p: open(f, "rb").read() for p, f in zip(sys.argv[2::2], sys.argv[3::2])}
 zipped = {p: gzip.compress(b, 6, mtime=0) for p, b in pages.items()}
 async def page(request):
@@ -255,7 +341,7 @@ async def page(request):
     return web.Response(body=pages[p], headers={"Content-Type": "@ACCEPT@", "ETag": '"x"'})
 app = web.Application()
 app.router.add_get("/simple/{project}/", page)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, reuse_port=True, print=None)
+web.run_app(app, sock=sock, access_log=None, print=None)
 """.replace("@ACCEPT@", JSON_ACCEPT)
 
 
@@ -267,12 +353,33 @@ def start_bare_aiohttp(procs: Procs, tmp: Path, pages: dict[str, bytes]) -> str:
     for project, body in pages.items():
         (tmp / f"bare-{project}.json").write_bytes(body)
         args += [project, str(tmp / f"bare-{project}.json")]
-    port = free_port()
-    for i in range(2):
-        procs.start([sys.executable, str(script), str(port), *args], tmp / f"bare-{i}.log")
+    # one SO_REUSEPORT socket per process, as aiohttp's reuse_port=True would make them (the
+    # kernel spreads connections across the two), both bound here: the second joins the port
+    # while the first holds it, and each process inherits its own
+    first = listening_socket(reuse_port=True)
+    port = first.getsockname()[1]
+    try:
+        second = listening_socket(port, reuse_port=True)
+    except BaseException:
+        first.close()
+        raise
+    started = []
+    try:
+        for i, sock in enumerate((first, second)):
+            started.append(procs.start([sys.executable, str(script), str(sock.fileno()), *args], tmp / f"bare-{i}.log", sockets=(sock,)))
+    finally:
+        first.close()  # already closed here once handed on; not left open if a start failed
+        second.close()
     url = f"http://127.0.0.1:{port}/simple"
-    wait_http(url + "/small-proj/")
+    for i, proc in enumerate(started):
+        wait_http(url + "/small-proj/", proc=proc, log=tmp / f"bare-{i}.log")
     return url
+
+
+def ratio(a: float, b: float) -> float:
+    """a / b; inf when b completed no request in the run (a slow peer with a short --duration:
+    wrk counts answers slower than its 2 s timeout as errors, not requests)."""
+    return a / b if b else float("inf")
 
 
 def main() -> int:
@@ -302,7 +409,7 @@ def main() -> int:
                 "pkgcloud gateway": gateway,
                 "pypiserver": start_pypiserver(procs, venvs["pypiserver"], tmp, dists),
                 "devpi-server": start_devpi(procs, venvs["devpi"], tmp, dists),
-                "nginx (static)": start_nginx(procs, tmp, pages),
+                "nginx (static)": start_nginx_pages(procs, tmp, pages),
                 "aiohttp (bare)": start_bare_aiohttp(procs, tmp, pages),
             }
             for name, base in servers.items():
@@ -326,15 +433,15 @@ def main() -> int:
         print(f"| {name} | {r['big-proj']:.0f} | {r['small-proj']:.0f} |")
     checks = []
     for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
-        checks.append((f"{label}: gateway / pypiserver >= 3", gw[project] / results["pypiserver"][project], 3.0))
-        checks.append((f"{label}: gateway / devpi >= 10", gw[project] / results["devpi-server"][project], 10.0))
-        checks.append((f"{label}: gateway / nginx >= 0.40", gw[project] / results["nginx (static)"][project], 0.40))
-    checks.append(("gateway: 500-file rate / 5-file rate >= 0.9", gw["big-proj"] / gw["small-proj"], 0.9))
+        checks.append((f"{label}: gateway / pypiserver >= 3", ratio(gw[project], results["pypiserver"][project]), 3.0))
+        checks.append((f"{label}: gateway / devpi >= 10", ratio(gw[project], results["devpi-server"][project]), 10.0))
+        checks.append((f"{label}: gateway / nginx >= 0.40", ratio(gw[project], results["nginx (static)"][project]), 0.40))
+    checks.append(("gateway: 500-file rate / 5-file rate >= 0.9", ratio(gw["big-proj"], gw["small-proj"]), 0.9))
     bare = results["aiohttp (bare)"]
     print()
     for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
-        print(f"info {label}: aiohttp (bare) / nginx: {bare[project] / results['nginx (static)'][project]:.2f}, "
-              f"gateway / aiohttp (bare): {gw[project] / bare[project]:.2f}")
+        print(f"info {label}: aiohttp (bare) / nginx: {ratio(bare[project], results['nginx (static)'][project]):.2f}, "
+              f"gateway / aiohttp (bare): {ratio(gw[project], bare[project]):.2f}")
     print()
     ok = True
     for what, value, target in checks:
