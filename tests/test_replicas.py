@@ -9,16 +9,15 @@ registry's records, and nothing removed came back.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from e2e_harness.channel_state import noarch_files, published
 from e2e_harness.conda_bad_upload import upload_raw
 from e2e_harness.conda_packages import build
-from e2e_harness.topology import Topology, start_split
+from e2e_harness.topology import start_split
 from e2e_harness.webui import api_token
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.split]
@@ -27,39 +26,6 @@ OWNERS = ("rita", "sam", "tess", "uma")
 PASSWORD = "replica-password-1"
 UPLOADS = 100
 PAIRS = 20  # uploaded, then removed
-
-
-def _blob_store(topo: Topology):
-    from pkgcloud_servicekit.blobstore import make_blob_store
-    from pkgcloud_servicekit.settings import Settings
-
-    settings = {k.removeprefix("PKGCLOUD_").lower(): v for k, v in topo.env.items() if k.startswith("PKGCLOUD_")}
-    return make_blob_store(Settings(**settings))
-
-
-def _published(topo: Topology, owner: str) -> dict[str, bytes]:
-    """The owner's published conda documents, straight from the bucket (no gateway cache):
-    every JSON document and shard index, without index-svc's own bookkeeping."""
-
-    async def read() -> dict[str, bytes]:
-        blobs = _blob_store(topo)
-        try:
-            keys = [k async for k in blobs.list(f"indexes/conda/{owner}/")]
-            wanted = [k for k in keys if (k.endswith(".json") or k.endswith("repodata_shards.msgpack.zst"))
-                      and not k.endswith(("/manifest.json", "/state.json"))]
-            return {k: await blobs.read_bytes(k) for k in sorted(wanted)}
-        finally:
-            await blobs.close()
-
-    return asyncio.run(read())
-
-
-def _noarch_files(docs: dict[str, bytes], owner: str) -> set[str]:
-    raw = docs.get(f"indexes/conda/{owner}/public/label/main/noarch/repodata.json")
-    if raw is None:
-        return set()
-    doc = json.loads(raw)
-    return set(doc.get("packages", {})) | set(doc.get("packages.conda", {}))
 
 
 class TestTwoReplicasOfEveryService:
@@ -105,8 +71,8 @@ class TestTwoReplicasOfEveryService:
             # the index converges on exactly the kept files, removals included
             deadline = time.monotonic() + 60
             while True:
-                published = {o: _published(topo, o) for o in OWNERS}
-                got = {o: _noarch_files(published[o], o) for o in OWNERS}
+                state = {o: published(topo, o) for o in OWNERS}
+                got = {o: noarch_files(state[o], o) for o in OWNERS}
                 if got == kept:
                     break
                 assert time.monotonic() < deadline, {o: (sorted(got[o] - kept[o]), sorted(kept[o] - got[o])) for o in OWNERS}
@@ -118,11 +84,11 @@ class TestTwoReplicasOfEveryService:
             for i, owner in enumerate(OWNERS):
                 done = topo.pkgcloud("admin", "rebuild-index", owner, target=f"index-{i % 2 + 1}")
                 assert done.returncode == 0, done.stdout + done.stderr
-                rebuilt = _published(topo, owner)
-                assert set(rebuilt) == set(published[owner])
-                differing = sorted(k for k in rebuilt if rebuilt[k] != published[owner][k])
+                rebuilt = published(topo, owner)
+                assert set(rebuilt) == set(state[owner])
+                differing = sorted(k for k in rebuilt if rebuilt[k] != state[owner][k])
                 assert differing == [], differing
-                assert _noarch_files(rebuilt, owner) == kept[owner]
+                assert noarch_files(rebuilt, owner) == kept[owner]
         finally:
             topo.stop()
 

@@ -106,6 +106,16 @@ class Topology:
         _signal_group(proc, sig)
         proc.wait(timeout=30)
 
+    def restart(self, target: str, sig: int = signal.SIGKILL) -> None:
+        """Kill a target (or replica) and start it again; returns once it serves. A gateway
+        comes back on a new port (base_urls tells it); a gRPC service on its same socket."""
+        self.kill(target, sig)
+        self.start_process(target)
+        if self.target_of(target) in ("all", "gateway"):
+            self.wait_http_ready(target)
+        else:
+            self.wait_grpc_ready(target)
+
     def wait_grpc_ready(self, target: str, timeout: float = 30) -> None:
         from pkgcloud_servicekit.grpc_plumbing import check_health
 
@@ -126,7 +136,7 @@ class Topology:
             for t in self.procs:
                 self._check_alive(t)
             try:
-                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.base_urls[target]}/healthz", timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass

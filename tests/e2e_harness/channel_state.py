@@ -1,0 +1,42 @@
+"""What a topology has published for an owner's conda channels, read straight from its blob
+store (no gateway cache in between), for comparing the incremental index with a rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from .topology import Topology
+
+
+def _blob_store(topo: Topology):
+    from pkgcloud_servicekit.blobstore import make_blob_store
+    from pkgcloud_servicekit.settings import Settings
+
+    settings = {k.removeprefix("PKGCLOUD_").lower(): v for k, v in topo.env.items() if k.startswith("PKGCLOUD_")}
+    return make_blob_store(Settings(**settings))
+
+
+def published(topo: Topology, owner: str) -> dict[str, bytes]:
+    """The owner's published conda documents, straight from the bucket (no gateway cache):
+    every JSON document and shard index, without index-svc's own bookkeeping."""
+
+    async def read() -> dict[str, bytes]:
+        blobs = _blob_store(topo)
+        try:
+            keys = [k async for k in blobs.list(f"indexes/conda/{owner}/")]
+            wanted = [k for k in keys if (k.endswith(".json") or k.endswith("repodata_shards.msgpack.zst"))
+                      and not k.endswith(("/manifest.json", "/state.json"))]
+            return {k: await blobs.read_bytes(k) for k in sorted(wanted)}
+        finally:
+            await blobs.close()
+
+    return asyncio.run(read())
+
+
+def noarch_files(docs: dict[str, bytes], owner: str) -> set[str]:
+    raw = docs.get(f"indexes/conda/{owner}/public/label/main/noarch/repodata.json")
+    if raw is None:
+        return set()
+    doc = json.loads(raw)
+    return set(doc.get("packages", {})) | set(doc.get("packages.conda", {}))
