@@ -17,8 +17,40 @@ def test_targets():
     assert channel_target("[::1]:5001,[::1]:5002") == "ipv6:[::1]:5001,[::1]:5002"
     assert channel_target("registry:50052") == "dns:///registry:50052"
     assert channel_target("unix:/run/registry.sock") == "unix:/run/registry.sock"
+    assert channel_target("unix:/run/a.sock,/run/b.sock") == "unix:/run/a.sock,/run/b.sock"
+    assert channel_target("unix:/run/a.sock, unix:/run/b.sock") == "unix:/run/a.sock,/run/b.sock"
     with pytest.raises(ValueError):
         channel_target("a,b")
+
+
+async def test_replicas_on_unix_sockets_share_the_calls(tmp_path):
+    from pkgcloud_protos.v1 import common_pb2, index_pb2, index_pb2_grpc
+
+    class Replica(index_pb2_grpc.IndexServiceServicer):
+        calls = 0
+
+        async def GetStatus(self, request, context):
+            self.calls += 1
+            return common_pb2.ConsumerStatus()
+
+    replicas = [Replica(), Replica()]
+    paths = [tmp_path / "a.sock", tmp_path / "b.sock"]
+    servers = [GrpcServer(f"unix:{p}", [(index_pb2_grpc.add_IndexServiceServicer_to_server, r, "pkgcloud.v1.IndexService")])
+               for p, r in zip(paths, replicas, strict=True)]
+    channel = None
+    try:
+        for s in servers:
+            await s.start()
+        channel = open_balanced_channel(",".join(f"unix:{p}" for p in paths))
+        stub = index_pb2_grpc.IndexServiceStub(channel)
+        for _ in range(40):
+            await stub.GetStatus(index_pb2.IndexStatusRequest(), timeout=5)
+        assert replicas[0].calls > 5 and replicas[1].calls > 5
+    finally:
+        if channel is not None:
+            await channel.close()
+        for s in servers:
+            await s.stop(0)
 
 
 async def test_calls_keep_succeeding_while_one_replica_stops():

@@ -1,7 +1,8 @@
 """Channels to a service that runs as several replicas (issue 12).
 
 A peer address may be one `host:port`, a comma-separated list of them, or a DNS name that
-resolves to several addresses; `unix:/path` is one local replica. The channel balances calls
+resolves to several addresses; `unix:/a.sock,/b.sock` (or `unix:/a.sock,unix:/b.sock`) lists
+local replicas. The channel balances calls
 round-robin over every address (grpc's `round_robin` policy: one subchannel per address),
 asks each replica's standard health service and sends calls only to those answering SERVING
 (`healthCheckConfig`: a replica shutting down flips to NOT_SERVING before it stops), and
@@ -44,7 +45,10 @@ BALANCING_OPTIONS = [
 def channel_target(address: str) -> str:
     """The grpc target for a peer address (see the module docstring)."""
     address = address.strip()
-    if address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")) or "," not in address:
+    if address.startswith("unix:"):
+        # grpc's unix resolver takes a list of paths after one scheme: unix:/a.sock,/b.sock
+        return "unix:" + ",".join(p.strip().removeprefix("unix:") for p in address[len("unix:"):].split(","))
+    if address.startswith(("dns:", "ipv4:", "ipv6:")) or "," not in address:
         return address if address.startswith(("unix:", "dns:", "ipv4:", "ipv6:")) else f"dns:///{address}"
     v4: list[str] = []
     v6: list[str] = []
