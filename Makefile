@@ -37,8 +37,11 @@ system-deps:
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Two phases: everything that shares the machine in parallel, then alone what disturbs the
+# machine's shared services (the chaos test restarts RabbitMQ), printing its figures (-rA).
 test: install lint clients system-deps
-	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
+	$(VENV)/bin/python -m pytest -n 2 --dist loadscope -m "not exclusive"
+	$(VENV)/bin/python -m pytest -m exclusive -rA -p no:logging
 
 # The services' own unit tests (no real clients, no broker, no browser): the inner loop.
 UNIT_TESTS := servicekit/tests auth-svc/tests registry-svc/tests index-svc/tests render-svc/tests gateway/tests

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from e2e_harness.channel_state import noarch_files, published
+from e2e_harness.channel_state import noarch_files, published, settled
 from e2e_harness.conda_bad_upload import upload_raw
 from e2e_harness.conda_packages import build
 from e2e_harness.topology import start_split
@@ -71,10 +71,14 @@ class TestTwoReplicasOfEveryService:
             # the index converges on exactly the kept files, removals included
             deadline = time.monotonic() + 60
             while True:
-                state = {o: published(topo, o) for o in OWNERS}
-                got = {o: noarch_files(state[o], o) for o in OWNERS}
-                if got == kept:
-                    break
+                # every applied event published (state.json is written last), then compare
+                if all(settled(topo, o) for o in OWNERS):
+                    state = {o: published(topo, o) for o in OWNERS}
+                    got = {o: noarch_files(state[o], o) for o in OWNERS}
+                    if got == kept:
+                        break
+                else:
+                    got = {o: noarch_files(published(topo, o), o) for o in OWNERS}
                 assert time.monotonic() < deadline, {o: (sorted(got[o] - kept[o]), sorted(kept[o] - got[o])) for o in OWNERS}
                 time.sleep(0.2)
             for o in OWNERS:

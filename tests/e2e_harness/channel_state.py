@@ -40,3 +40,25 @@ def noarch_files(docs: dict[str, bytes], owner: str) -> set[str]:
         return set()
     doc = json.loads(raw)
     return set(doc.get("packages", {})) | set(doc.get("packages.conda", {}))
+
+
+def settled(topo: Topology, owner: str) -> bool:
+    """Whether the owner's published documents reflect every event index-svc has applied:
+    its state.json (written after the documents) counts as many events as its store."""
+    from .status import owner_status
+
+    status = owner_status("index", topo.grpc["index"], owner)
+    raw = asyncio.run(_read_state(topo, owner))
+    return status is not None and raw is not None and json.loads(raw).get("events_applied") == status.events_applied
+
+
+async def _read_state(topo: Topology, owner: str) -> bytes | None:
+    from pkgcloud_servicekit.blobstore import BlobNotFound
+
+    blobs = _blob_store(topo)
+    try:
+        return await blobs.read_bytes(f"indexes/conda/{owner}/state.json")
+    except BlobNotFound:
+        return None
+    finally:
+        await blobs.close()
