@@ -20,6 +20,7 @@ from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore, content_key, sidecar_key
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound, TooLarge
 from pkgcloud_servicekit.events import new_event
+from pkgcloud_servicekit.periodic import PeriodicTask
 from pkgcloud_servicekit.settings import Settings
 
 from . import names
@@ -520,34 +521,17 @@ class RegistryCore:
         return removed
 
 
-class StageJanitor:
+class StageJanitor(PeriodicTask):
     """Runs RegistryCore.cleanup_stages periodically."""
 
+    name = "stage-janitor"
+
     def __init__(self, core: RegistryCore, interval_s: float = 60.0):
+        super().__init__(interval_s)
         self.core = core
-        self.interval_s = interval_s
-        self._task: asyncio.Task | None = None
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="stage-janitor")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                n = await self.core.cleanup_stages()
-                if n:
-                    log.info("removed %d abandoned upload blobs", n)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("staged upload cleanup failed")
-            await asyncio.sleep(self.interval_s)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+    async def run_once(self) -> int:
+        n = await self.core.cleanup_stages()
+        if n:
+            log.info("removed %d abandoned upload blobs", n)
+        return n

@@ -20,7 +20,7 @@ The contract, defined once here:
 
 from __future__ import annotations
 
-import asyncio
+import abc
 import base64
 import binascii
 import contextvars
@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .logs import request_id_var
+from .periodic import PeriodicTask
 
 log = logging.getLogger(__name__)
 
@@ -361,21 +362,57 @@ def position_for(source: str, cursor: tuple[int, str, int] | None, order: Sequen
     return Position(at_ms, 0)
 
 
+# --- the store's side ----------------------------------------------------------------------
+
+class AuditTrailStore(abc.ABC):
+    """What a service's store answers about its audit trail (auth-svc's and registry-svc's
+    stores both are one); entries are written by the store's own change methods."""
+
+    @abc.abstractmethod
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        """The owner's entries before query.before, newest first, at most query.limit,
+        only those of query.action / query.actor when set."""
+
+    @abc.abstractmethod
+    async def purge_audit(self, before_ms: int) -> int:
+        """Forget entries older than before_ms; how many went."""
+
+    async def sweep_audit(self) -> None:
+        """Finish recording entries a crash left on their documents (MongoDB only)."""
+        return None
+
+
+class MongoAuditTrail:
+    """The AuditTrailStore methods of a MongoDB store that keeps a MongoAuditLog."""
+
+    audit_log: MongoAuditLog
+
+    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        return await self.audit_log.list(query)
+
+    async def purge_audit(self, before_ms: int) -> int:
+        return await self.audit_log.purge(before_ms)
+
+    async def sweep_audit(self) -> None:
+        await self.audit_log.sweep()
+
+
 # --- retention --------------------------------------------------------------------------
 
-class AuditJanitor:
+class AuditJanitor(PeriodicTask):
     """Purges entries older than the retention period, periodically (and finishes MongoDB
     copies a crash interrupted, when given `sweep`)."""
+
+    name = "audit-janitor"
 
     def __init__(self, purge: Callable[[int], Awaitable[int]], retention_days: int, *,
                  sweep: Callable[[], Awaitable[None]] | None = None, interval_s: float = 3600.0,
                  clock: Callable[[], float] = time.time):
+        super().__init__(interval_s)
         self.purge = purge
         self.retention_days = retention_days
         self.sweep = sweep
-        self.interval_s = interval_s
         self.clock = clock
-        self._task: asyncio.Task | None = None
 
     async def run_once(self) -> int:
         if self.sweep is not None:
@@ -385,25 +422,3 @@ class AuditJanitor:
         if removed:
             log.info("purged %d audit entries older than %d days", removed, self.retention_days)
         return removed
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit-janitor")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("audit retention pass failed")
-            await asyncio.sleep(self.interval_s)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None

@@ -15,12 +15,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 
-from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
+from pkgcloud_servicekit.audit import AuditEntry, AuditTrailStore
 
 from ..records import GroupRecord, RevokeSelector, TokenRecord, UserRecord
 
 
-class AuthStore(abc.ABC):
+class AuthStore(AuditTrailStore):
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and bring the schema / indexes up to date. Idempotent across restarts."""
@@ -114,15 +114,4 @@ class AuthStore(abc.ABC):
     async def record_audit(self, entries: Sequence[AuditEntry]) -> None:
         """Store entries that go with no change (a refused login)."""
 
-    @abc.abstractmethod
-    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
-        """The owner's entries before query.before, newest first, at most query.limit,
-        only those of query.action / query.actor when set."""
-
-    @abc.abstractmethod
-    async def purge_audit(self, before_ms: int) -> int:
-        """Forget entries older than before_ms; how many went."""
-
-    async def sweep_audit(self) -> None:
-        """Finish recording entries a crash left on their documents (MongoDB only)."""
-        return None
+    # list_audit, purge_audit, sweep_audit: see AuditTrailStore

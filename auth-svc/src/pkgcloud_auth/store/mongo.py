@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pkgcloud_servicekit import audit
-from pkgcloud_servicekit.audit import AuditEntry, AuditQuery, MongoAuditLog
+from pkgcloud_servicekit.audit import AuditEntry, MongoAuditLog, MongoAuditTrail
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -56,7 +56,7 @@ def _token(d: dict[str, Any]) -> TokenRecord:
     )
 
 
-class MongoAuthStore(AuthStore):
+class MongoAuthStore(MongoAuditTrail, AuthStore):
     def __init__(self, db: Any):
         """db: a motor (or mongomock-motor) database, e.g. open_mongo_database(settings, "auth")."""
         self.db = db
@@ -233,14 +233,6 @@ class MongoAuthStore(AuthStore):
     async def record_audit(self, entries: Sequence[AuditEntry]) -> None:
         await self.audit_log.record(entries)
 
-    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
-        return await self.audit_log.list(query)
-
-    async def purge_audit(self, before_ms: int) -> int:
-        return await self.audit_log.purge(before_ms)
-
-    async def sweep_audit(self) -> None:
-        await self.audit_log.sweep()
 
 
 def _group_id(org: str, name: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
-from pkgcloud_servicekit.audit import AuditEntry, AuditQuery
+from pkgcloud_servicekit.audit import AuditEntry, AuditTrailStore
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ PackageRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[even
 FilesRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[events_pb2.Event]]
 
 
-class RegistryStore(abc.ABC):
+class RegistryStore(AuditTrailStore):
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and create the schema / indexes."""
@@ -295,15 +295,4 @@ class RegistryStore(abc.ABC):
         and name (or most recently modified first), at most limit; only public ones when asked."""
 
     # --- audit trail (issue 11) -----------------------------------------------------
-    @abc.abstractmethod
-    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
-        """The owner's entries before query.before, newest first, at most query.limit,
-        only those of query.action / query.actor when set."""
-
-    @abc.abstractmethod
-    async def purge_audit(self, before_ms: int) -> int:
-        """Forget entries older than before_ms; how many went."""
-
-    async def sweep_audit(self) -> None:
-        """Finish recording entries a crash left on their documents (MongoDB only)."""
-        return None
+    # list_audit, purge_audit, sweep_audit: see AuditTrailStore

@@ -28,7 +28,7 @@ from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit import audit
-from pkgcloud_servicekit.audit import AuditEntry, AuditQuery, MongoAuditLog
+from pkgcloud_servicekit.audit import AuditEntry, MongoAuditLog, MongoAuditTrail
 from pkgcloud_servicekit.errors import Conflict, NotFound
 from pkgcloud_servicekit.events import encode
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -98,7 +98,7 @@ def _doc(record: Any) -> dict[str, Any]:
     return d
 
 
-class MongoRegistryStore(RegistryStore):
+class MongoRegistryStore(MongoAuditTrail, RegistryStore):
     def __init__(self, database: Any):
         """database: a motor (or mongomock-motor) database, see open_mongo_database."""
         self.db = database
@@ -569,14 +569,8 @@ class MongoRegistryStore(RegistryStore):
         return out
 
     # --- audit trail (issue 11) -----------------------------------------------------
-    async def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
-        return await self.audit_log.list(query)
-
-    async def purge_audit(self, before_ms: int) -> int:
-        return await self.audit_log.purge(before_ms)
-
     async def sweep_audit(self) -> None:
-        await self.audit_log.sweep()
+        await super().sweep_audit()
         for name in _OUTBOX_COLLECTIONS:
             async for d in self.db[name].find({"live": False, "outbox": {"$size": 0}}, {"_id": 1}):
                 await self._reap(name, d["_id"])
