@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -260,7 +261,9 @@ def start_split(data_dir: Path, replicas: int = 1) -> Topology:
     topo = Topology(name="split", base_url="", data_dir=data_dir, env=env, grpc=grpc,
                     instance_grpc=instance_grpc if replicas > 1 else {})
     try:
-        # moto binds port 0 itself (werkzeug's make_server) and tells the port it got
+        # moto binds port 0 itself (werkzeug's make_server) and tells the port it got; its
+        # werkzeug access lines (one per S3 request) would drown a failing test's output
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         moto.start()
         topo.extra_cleanup.append(moto.stop)
