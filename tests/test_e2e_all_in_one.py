@@ -93,6 +93,18 @@ class TestGatewayWorkerProcesses:
             for _ in range(40):
                 r = requests.get(f"{topo.api_url}/download/hana/w/1/w.txt", headers={"Connection": "close"}, timeout=10)
                 assert r.status_code == 200 and r.content == b"served by either process\n"
+            # a revocation bites in both processes on the very next request: warm both caches
+            # with the token, remove it through one of them, and no connection takes it again
+            token = requests.post(f"{topo.api_url}/authentications", auth=("hana", "hana-password-1"),
+                                  json={"note": "two-processes", "scopes": ["api:read"]}, timeout=10).json()["token"]
+            user = f"{topo.api_url}/user"
+            for _ in range(40):
+                r = requests.get(user, headers={"Authorization": f"token {token}", "Connection": "close"}, timeout=10)
+                assert r.status_code == 200
+            assert "Removed token two-processes" in cli.output("org", "auth", "--remove", "two-processes")
+            statuses = {requests.get(user, headers={"Authorization": f"token {token}", "Connection": "close"}, timeout=10).status_code
+                        for _ in range(40)}
+            assert statuses == {401}
             topo.procs["all"].send_signal(signal.SIGKILL)
             topo.procs["all"].wait(timeout=10)
             worker.wait(timeout=10)  # the watchdog notices the parent is gone

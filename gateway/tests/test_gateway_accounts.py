@@ -37,20 +37,34 @@ async def auth_core(tmp_path):
     await store.close()
 
 
-@pytest.fixture
-async def client(tmp_path, auth_core, blobs):
+async def _client(tmp_path, auth_core, blobs, *, bus):
     server = GrpcServer("127.0.0.1:0", [
         (auth_pb2_grpc.add_AuthServiceServicer_to_server, AuthServiceServicer(auth_core), "pkgcloud.v1.AuthService"),
         (registry_pb2_grpc.add_RegistryServiceServicer_to_server, FakeRegistry(blobs), "pkgcloud.v1.RegistryService"),
     ])
     await server.start()
     clients = Clients.open({name: f"127.0.0.1:{server.bound_port}" for name in PEERS})
-    # a long cache TTL: only the revocation event can make a revoked token stop working here
-    app = init_app(Settings(data_dir=tmp_path, credential_cache_ttl_s=300.0), clients, blobs, bus=auth_core.bus)
+    # a long cache TTL: only the revocation event or the access epoch can make a revoked
+    # token stop working here
+    app = init_app(Settings(data_dir=tmp_path, credential_cache_ttl_s=300.0), clients, blobs, bus=bus)
     async with TestClient(TestServer(app)) as c:
         yield c
     await clients.close()
     await server.stop(0)
+
+
+@pytest.fixture
+async def client(tmp_path, auth_core, blobs):
+    async for c in _client(tmp_path, auth_core, blobs, bus=auth_core.bus):
+        yield c
+
+
+@pytest.fixture
+async def client_without_events(tmp_path, auth_core, blobs):
+    """As a gateway process that gets no events (an extra PKGCLOUD_GATEWAY_PROCESSES worker
+    whose sibling handled the change): only the access epoch tells it."""
+    async for c in _client(tmp_path, auth_core, blobs, bus=None):
+        yield c
 
 
 async def login(client, who: str, **body) -> str:
@@ -245,3 +259,22 @@ async def test_org_tokens_by_its_admins(client, acme):
     assert (await client.delete("/api/authentications/org/acme/name/ci", headers=acme["bob"])).status == 403
     assert (await client.delete("/api/authentications/org/acme/name/ci", headers=acme["alice"])).status == 201
     assert (await client.post("/api/package/acme/built2", headers=tok(org_token), json={})).status == 401
+
+
+async def test_changes_bite_at_once_without_any_event(client_without_events):
+    client = client_without_events
+    alice, bob = [await login(client, w) for w in ("alice", "bob")]
+    a, b = tok(alice), tok(bob)
+    assert (await client.post("/api/organizations", headers=a, json={"login": "acme"})).status == 201
+    assert (await client.post("/api/package/acme/secret", headers=a, json={"public": False})).status == 200
+    assert (await client.post("/api/group/acme/readers", headers=a, json={"perms": "read"})).status == 204
+    assert (await client.put("/api/group/acme/readers/packages/secret", headers=a)).status == 204
+    assert (await client.put("/api/group/acme/readers/members/bob", headers=a)).status == 204
+    assert (await client.get("/api/package/acme/secret", headers=b)).status == 200  # bob's grant, now cached
+    assert (await client.delete("/api/group/acme/readers/members/bob", headers=a)).status == 204
+    assert (await client.get("/api/package/acme/secret", headers=b)).status == 404
+    # a token removed by name, cached a moment ago: refused on the next request
+    extra = await login(client, "bob", note="extra")
+    assert (await client.get("/api/user", headers=tok(extra))).status == 200
+    assert (await client.delete("/api/authentications/name/extra", headers=b)).status == 201
+    assert (await client.get("/api/user", headers=tok(extra))).status == 401

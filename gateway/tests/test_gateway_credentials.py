@@ -148,3 +148,54 @@ async def test_password_login_refusals(client, fake_auth):
 async def test_scopes_are_public(client):
     r = await client.get("/api/scopes")
     assert r.status == 200 and await r.json() == {"api": "all of the API"}
+
+
+async def test_a_change_in_one_process_empties_every_process_cache(backend, fake_auth, tmp_path):
+    """Two resolvers mapping the same epoch file stand for two gateway processes on one host
+    (PKGCLOUD_GATEWAY_PROCESSES): a revocation handled by one must bite in the other on its
+    next request, however long its TTL."""
+    from pkgcloud_gateway.access_epoch import AccessEpoch, path_for
+
+    fake_auth.add_user("alice", "pw")
+    token = fake_auth.add_token("alice")
+    first, second = AccessEpoch(path_for(tmp_path)), AccessEpoch(path_for(tmp_path))
+    try:
+        async with open_channel(backend) as ch:
+            stub = auth_pb2_grpc.AuthServiceStub(ch)
+            a = CredentialResolver(stub, ttl_s=300, epoch=first)
+            b = CredentialResolver(stub, ttl_s=300, epoch=second)
+            assert (await a.resolve_token(token)).login == (await b.resolve_token(token)).login == "alice"
+            await b.resolve_token(token)
+            assert fake_auth.resolve_calls == 2  # each process answers from its own cache
+            fake_auth.tokens.clear()  # revoked at the source ...
+            a.invalidate(token_hash(token))  # ... and process a was told
+            with pytest.raises(errors.Unauthenticated):
+                await b.resolve_token(token)  # b never was, and refuses at once all the same
+    finally:
+        first.close()
+        second.close()
+
+
+async def test_an_entry_looked_up_during_a_change_is_not_kept(backend, fake_auth):
+    """The epoch is read before the lookup: a change that lands while auth-svc answers makes
+    the answer stale at once (it may predate the change), never fresh for a TTL."""
+    from pkgcloud_gateway.access_epoch import AccessEpoch
+
+    fake_auth.add_user("alice", "pw")
+    token = fake_auth.add_token("alice")
+    epoch = AccessEpoch()
+    async with open_channel(backend) as ch:
+        resolver = CredentialResolver(auth_pb2_grpc.AuthServiceStub(ch), ttl_s=300, epoch=epoch)
+        before = epoch.current()
+        original = resolver.auth.ResolveToken
+
+        def racing(request):
+            epoch.bump()  # the change lands while the lookup is under way
+            return original(request)
+
+        resolver.auth.ResolveToken = racing
+        await resolver.resolve_token(token)
+        assert epoch.current() != before
+        resolver.auth.ResolveToken = original
+        await resolver.resolve_token(token)
+        assert fake_auth.resolve_calls == 2

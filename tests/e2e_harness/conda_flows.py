@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from pkgcloud_gateway.conda import UNTAGGED_CACHE_TTL_S
 
 from .anaconda_cli import AnacondaCLI
 from .conda_packages import build, conda_without_pkg, index_json, tar_bz2
@@ -50,13 +51,30 @@ def names_in(doc: dict) -> set[str]:
     return set(doc.get("packages", {})) | set(doc.get("packages.conda", {}))
 
 
+#: how long a change must have shown before every gateway process serves it: on a store
+#: without change tags (MinIO) each process may answer from the document it read up to
+#: the gateway's conda cache TTL before the change
+SETTLE_S = UNTAGGED_CACHE_TTL_S + 0.2
+
+
 def wait_for(predicate, timeout: float = 20.0):
+    """predicate()'s value once it has been true on every try for SETTLE_S (so the client that
+    comes next sees the change too, whichever gateway process it reaches); the last falsy value
+    after `timeout`."""
     deadline = time.monotonic() + timeout
+    since = None
     while True:
         value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
+        now = time.monotonic()
+        if value:
+            since = now if since is None else since
+            if now - since >= SETTLE_S:
+                return value
+        else:
+            since = None
+            if now > deadline:
+                return value
+        time.sleep(0.05)
 
 
 class CondaChannelFlows:

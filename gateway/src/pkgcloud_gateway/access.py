@@ -82,6 +82,10 @@ class Rule:
     #: read rules on an owner or package: anyone reads the public part, and a caller without
     #: the scope or the permission gets the public answer (False: they are refused instead)
     public_part: bool = True
+    #: a write under this rule may change who may do what (tokens, groups, collaborators):
+    #: once its handler ran, every gateway process on the host forgets what it had cached
+    #: of credentials and grants (access_epoch.py)
+    changes_access: bool = False
 
     def refusal(self, login: str, owner: str, needed: Permission) -> str:
         if self.refused:
@@ -111,13 +115,13 @@ SIGN_UP = Rule(On.NOTHING, NONE, None, credentials=Credentials.IGNORED)
 UPLOAD_KEY = Rule(On.NOTHING, NONE, None, credentials=Credentials.IGNORED)
 # the caller's own account
 OWN_ACCOUNT_READ = Rule(On.ACCOUNT, R, "api:read")
-OWN_ACCOUNT_WRITE = Rule(On.ACCOUNT, W, "api:write")
+OWN_ACCOUNT_WRITE = Rule(On.ACCOUNT, W, "api:write", changes_access=True)
 #: GET /authentication: what the credential in use is; any valid one may ask
 OWN_CREDENTIAL = Rule(On.ACCOUNT, R, None)
 #: logout: revoke the token in use (no scope: a token may always give itself up)
-OWN_TOKEN_REVOKE = Rule(On.ACCOUNT, W, None, credentials=Credentials.TOKEN)
+OWN_TOKEN_REVOKE = Rule(On.ACCOUNT, W, None, credentials=Credentials.TOKEN, changes_access=True)
 TOKEN_CREATE = Rule(On.ACCOUNT, A, None, credentials=Credentials.PASSWORD, refused="{login} may not manage the tokens of {owner}")
-ORG_TOKENS = Rule(On.OWNER, A, "api:write", owner_param="org", refused="{login} may not manage the tokens of {owner}")
+ORG_TOKENS = Rule(On.OWNER, A, "api:write", owner_param="org", refused="{login} may not manage the tokens of {owner}", changes_access=True)
 # anaconda API: packages, releases, files
 API_OWNER_READ = Rule(On.OWNER, R, "api:read", not_found="User not found")
 API_PACKAGE_READ = Rule(On.PACKAGE, R, "api:read", not_found="Package not found")
@@ -126,6 +130,7 @@ API_DIST_READ = replace(API_PACKAGE_READ, not_found="Distribution not found")
 API_DOWNLOAD = replace(API_PACKAGE_READ, not_found="File not found")
 PACKAGE_WRITE = Rule(On.PACKAGE, W, "api:write", not_found="Package not found")
 #: who may read a package is the business of those who may change it
+COLLABORATORS_WRITE = replace(PACKAGE_WRITE, changes_access=True)
 COLLABORATORS_READ = Rule(On.PACKAGE, W, "api:read", not_found="Package not found")
 # labels: the owner's, as a whole
 LABELS_READ = Rule(On.OWNER, W, "api:read")
@@ -134,7 +139,7 @@ LABELS_WRITE = Rule(On.OWNER, W, "api:write")
 AUDIT_READ = Rule(On.OWNER, A, "api:read")
 # organizations' groups
 GROUPS_READ = Rule(On.ORG_GROUPS, R, "api:read", not_found="Group not found", owner_param="org")
-GROUPS_WRITE = Rule(On.ORG_GROUPS, A, "api:modify-group", not_found="Group not found", owner_param="org")
+GROUPS_WRITE = Rule(On.ORG_GROUPS, A, "api:modify-group", not_found="Group not found", owner_param="org", changes_access=True)
 # channels and indexes: what the caller reads of the owner picks the view
 CONDA_READ = Rule(On.OWNER, R, "conda:download", not_found="Not found")
 PYPI_READ = Rule(On.OWNER, R, "pypi:download", not_found="Not found", basic_challenge=True)
@@ -146,11 +151,13 @@ NOTEBOOK_READ = Rule(On.OWNER, R, "api:read", not_found="Notebook not found")
 ENV_READ = Rule(On.OWNER, R, "api:read", not_found="Environment not found")
 # the web UI: a session is the credential (tokens are no session: web_session.py)
 WEB_PUBLIC = Rule(On.NOTHING, NONE, None)
-WEB_ACCOUNT = Rule(On.ACCOUNT, W, None)
+#: logging out of the web UI revokes the session's token
+WEB_LOGOUT = replace(WEB_PUBLIC, changes_access=True)
+WEB_ACCOUNT = Rule(On.ACCOUNT, W, None, changes_access=True)
 WEB_OWNER_READ = Rule(On.OWNER, R, None, not_found="User not found")
 WEB_PACKAGE_READ = Rule(On.PACKAGE, R, None, not_found="Package not found")
 WEB_PACKAGE_WRITE = Rule(On.PACKAGE, W, None, not_found="Package not found")
-WEB_ORG_ADMIN = Rule(On.ORG_GROUPS, A, None, not_found="Organization not found", owner_param="org")
+WEB_ORG_ADMIN = Rule(On.ORG_GROUPS, A, None, not_found="Organization not found", owner_param="org", changes_access=True)
 
 
 # --- what the handler gets -------------------------------------------------------------------
@@ -291,7 +298,15 @@ def guarded(handler: Handler, rule: Rule) -> Handler:
     @functools.wraps(handler)
     async def guard(request: web.Request) -> web.StreamResponse:
         request[GRANT] = await enforce(request, rule)
-        return await handler(request)
+        if not rule.changes_access or request.method in ("GET", "HEAD"):
+            return await handler(request)
+        try:
+            return await handler(request)
+        finally:
+            # also after a failure: the change may have been made before it
+            epoch = request.config_dict.get(keys.ACCESS_EPOCH)
+            if epoch is not None:  # None: an app built without init_app (unit tests)
+                epoch.bump()
 
     guard.__access_rule__ = rule  # type: ignore[attr-defined]
     return guard

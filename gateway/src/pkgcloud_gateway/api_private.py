@@ -21,8 +21,8 @@ SEARCH_TYPES = ("conda", "pypi", "file", "ipynb", "env")
 def add_routes(r: web.UrlDispatcher) -> None:
     base = "/packages/{owner}/{package}/collaborators"
     add_route(r, "GET", base, list_collaborators, access.COLLABORATORS_READ)
-    add_route(r, "PUT", base + "/{login}", add_collaborator, access.PACKAGE_WRITE)
-    add_route(r, "DELETE", base + "/{login}", remove_collaborator, access.PACKAGE_WRITE)
+    add_route(r, "PUT", base + "/{login}", add_collaborator, access.COLLABORATORS_WRITE)
+    add_route(r, "DELETE", base + "/{login}", remove_collaborator, access.COLLABORATORS_WRITE)
     # results pass the read policy per owner, like a listing
     add_route(r, "GET", "/search", search, access.PUBLIC)
 

@@ -11,8 +11,9 @@ from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.eventbus import EventBus
 from pkgcloud_servicekit.settings import Settings
 
-from . import access, api, conda, envs, keys, notebooks, policy, pypi
+from . import access, access_epoch, api, conda, envs, keys, notebooks, policy, pypi
 from . import web as web_ui
+from .access_epoch import AccessEpoch
 from .clients import Clients
 from .credentials import CredentialResolver
 from .errors import error_middleware
@@ -41,8 +42,12 @@ def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: Eve
     app[keys.SETTINGS] = settings
     app[keys.CLIENTS] = clients
     app[keys.BLOBS] = blobs
-    app[keys.RESOLVER] = CredentialResolver(clients.auth, ttl_s=settings.credential_cache_ttl_s)
-    app[policy.ACCESS_CACHE] = policy.AccessCache(ttl_s=settings.credential_cache_ttl_s)
+    # one epoch for both caches, shared with the other gateway processes on this data dir
+    epoch = AccessEpoch(access_epoch.path_for(settings.data_dir))
+    app[keys.ACCESS_EPOCH] = epoch
+    app[keys.RESOLVER] = CredentialResolver(clients.auth, ttl_s=settings.credential_cache_ttl_s, epoch=epoch)
+    app[policy.ACCESS_CACHE] = policy.AccessCache(ttl_s=settings.credential_cache_ttl_s, epoch=epoch)
+    app.on_cleanup.append(_close_epoch)
     app.on_response_prepare.append(add_request_id_header)
     if bus is not None:
         app.cleanup_ctx.append(_revocations(bus))
@@ -52,6 +57,10 @@ def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: Eve
     web_ui.add_routes(app)
     access.check_every_route(app)  # a route registered without a rule stops the gateway here
     return app
+
+
+async def _close_epoch(app: web.Application) -> None:
+    app[keys.ACCESS_EPOCH].close()
 
 
 def _revocations(bus: EventBus):
@@ -64,8 +73,11 @@ def _revocations(bus: EventBus):
             elif event.WhichOneof("payload") == "membership_changed":
                 # group changes bite at once too (the TTL bounds it anyway)
                 app[policy.ACCESS_CACHE].forget(owner=event.membership_changed.org.lower())
+                app[keys.ACCESS_EPOCH].bump()  # and in this host's other gateway processes
 
-        # The cache TTL bounds staleness anyway; the event makes a revocation bite at once.
+        # A change made through this gateway moved the access epoch already (the guard does,
+        # access.Rule.changes_access); the event is how a change made through another gateway
+        # replica reaches this one. The cache TTL bounds staleness anyway.
         # broadcast: every gateway replica has its own cache, so each needs every event.
         await bus.subscribe("gateway", ["token.revoked", "membership.changed"], on_event, broadcast=True)
         yield

@@ -52,7 +52,7 @@ PACKAGE_FILE = "no-cache"
 # How long a document's bytes and ETag are reused before the blob is read again: keeps
 # revalidations cheap without delaying a new upload noticeably. With a store that has change
 # tags a rewritten document is noticed within 10 ms (blob_freshness), so the TTL is longer.
-_CACHE_TTL_S = 0.1
+UNTAGGED_CACHE_TTL_S = 0.1
 _TAGGED_TTL_S = 1.0
 _CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
 _PREFIX = "indexes/conda"
@@ -142,7 +142,7 @@ async def _load(blobs, key: str) -> _Doc | None:
     now = time.monotonic()
     doc = _cache.get(key)
     if doc is not None:
-        fresh, tag = doc.valid.fresh(blobs, key, now, ttl_s=_TAGGED_TTL_S, untagged_ttl_s=_CACHE_TTL_S)
+        fresh, tag = doc.valid.fresh(blobs, key, now, ttl_s=_TAGGED_TTL_S, untagged_ttl_s=UNTAGGED_CACHE_TTL_S)
         if fresh:
             return doc
     else:

@@ -21,6 +21,7 @@ from pkgcloud_protos.v1 import auth_pb2, auth_pb2_grpc
 from pkgcloud_servicekit import audit, errors
 
 from . import keys
+from .access_epoch import AccessEpoch
 from .clients import call
 
 #: match_info name of the `/t/<token>/` path segment (see routing.add_route)
@@ -88,18 +89,21 @@ def extract_credential(request: web.Request) -> Credential | None:
 @dataclass
 class _Entry:
     until: float
+    epoch: bytes  # the access epoch before the lookup (access_epoch.py)
     principal: Principal | None
     refusal: str = ""
 
 
 @dataclass
 class CredentialResolver:
-    """Resolves credentials through auth-svc; tokens (and refusals of them) are cached briefly."""
+    """Resolves credentials through auth-svc; tokens (and refusals of them) are cached briefly,
+    and only while the access epoch this host's gateway processes share is unchanged."""
 
     auth: auth_pb2_grpc.AuthServiceStub
     ttl_s: float = 1.0
     max_entries: int = 10_000
     clock: Callable[[], float] = time.monotonic
+    epoch: AccessEpoch = field(default_factory=AccessEpoch)
     _cache: dict[str, _Entry] = field(default_factory=dict)
 
     async def resolve(self, cred: Credential, remote_addr: str = "") -> Principal:
@@ -111,15 +115,16 @@ class CredentialResolver:
     async def resolve_token(self, token: str) -> Principal:
         key = token_hash(token)
         now = self.clock()
+        epoch = self.epoch.current()
         entry = self._cache.get(key)
-        if entry is not None and entry.until > now and not _expired(entry.principal):
+        if entry is not None and entry.until > now and entry.epoch == epoch and not _expired(entry.principal):
             if entry.principal is None:
                 raise errors.Unauthenticated(entry.refusal)
             return entry.principal
         try:
             p = await call(self.auth.ResolveToken(auth_pb2.ResolveTokenRequest(token=token)))
         except errors.Unauthenticated as e:
-            self._store(key, _Entry(now + self.ttl_s, None, e.message))
+            self._store(key, _Entry(now + self.ttl_s, epoch, None, e.message))
             raise
         principal = Principal(
             login=p.login,
@@ -130,7 +135,7 @@ class CredentialResolver:
             scopes=tuple(p.scopes),
             expires_at_ms=p.expires_at_ms,
         )
-        self._store(key, _Entry(now + self.ttl_s, principal))
+        self._store(key, _Entry(now + self.ttl_s, epoch, principal))
         return principal
 
     def _store(self, key: str, entry: _Entry) -> None:
@@ -145,7 +150,10 @@ class CredentialResolver:
         self._cache[key] = entry
 
     def invalidate(self, token_sha256: str) -> None:
+        """A token was revoked (bus event): drop it here, and make the host's other gateway
+        processes look again too."""
         self._cache.pop(token_sha256, None)
+        self.epoch.bump()
 
     def __len__(self) -> int:
         return len(self._cache)

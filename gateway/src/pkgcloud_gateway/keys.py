@@ -8,6 +8,8 @@ from aiohttp import web
 from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.settings import Settings
 
+from .access_epoch import AccessEpoch
+
 if TYPE_CHECKING:
     from .clients import Clients
     from .credentials import CredentialResolver, Principal
@@ -16,6 +18,8 @@ SETTINGS = web.AppKey("settings", Settings)
 CLIENTS: web.AppKey[Clients] = web.AppKey("clients")
 BLOBS = web.AppKey("blobs", BlobStore)
 RESOLVER: web.AppKey[CredentialResolver] = web.AppKey("credential_resolver")
+#: moved when who-may-do-what changed; the caches above and policy.AccessCache follow it
+ACCESS_EPOCH = web.AppKey("access_epoch", AccessEpoch)
 #: set on each protocol sub-app: "api", "conda", ... (metrics labels, URL building)
 PROTOCOL = web.AppKey("protocol", str)
 #: how the protocol sub-app was reached: "" when mounted on its own host, else "/api" etc.

@@ -21,6 +21,7 @@ from pkgcloud_servicekit.indexes import IndexView
 from pkgcloud_servicekit.permissions import Permission, at_least
 
 from . import keys
+from .access_epoch import AccessEpoch
 from .clients import call
 from .credentials import Principal, principal_of
 
@@ -100,26 +101,29 @@ def token_grants(principal: Principal | None, scope: str | None) -> bool:
 
 
 class AccessCache:
-    """(login, owner) -> ReadAccess, for ttl_s (the credential cache's bound on staleness)."""
+    """(login, owner) -> ReadAccess, for ttl_s (the credential cache's bound on staleness) and
+    only while the access epoch is the one the entry was looked up under (access_epoch.py)."""
 
-    def __init__(self, ttl_s: float = 1.0, max_entries: int = 10_000, clock=time.monotonic):
+    def __init__(self, ttl_s: float = 1.0, max_entries: int = 10_000, clock=time.monotonic, epoch: AccessEpoch | None = None):
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: dict[tuple[str, str], tuple[float, ReadAccess]] = {}
+        self.epoch = epoch if epoch is not None else AccessEpoch()
+        self._entries: dict[tuple[str, str], tuple[float, bytes, ReadAccess]] = {}
 
     def get(self, login: str, owner: str) -> ReadAccess | None:
         hit = self._entries.get((login, owner))
-        if hit is None or hit[0] <= self.clock():
+        if hit is None or hit[0] <= self.clock() or hit[1] != self.epoch.current():
             return None
-        return hit[1]
+        return hit[2]
 
-    def put(self, login: str, owner: str, access: ReadAccess) -> None:
+    def put(self, login: str, owner: str, access: ReadAccess, epoch: bytes) -> None:
+        """`epoch`: `self.epoch.current()` taken before `access` was looked up."""
         if self.ttl_s <= 0:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[(login, owner)] = (self.clock() + self.ttl_s, access)
+        self._entries[(login, owner)] = (self.clock() + self.ttl_s, epoch, access)
 
     def forget(self, login: str = "", owner: str = "") -> None:
         """Drop entries of that login and/or owner (both empty: everything)."""
@@ -179,6 +183,7 @@ async def read_access(request: web.Request, owner: str, scope: str | None = "") 
     login = principal.login.lower()
     access = cache.get(login, owner.lower())
     if access is None:
+        epoch = cache.epoch.current()
         access = await _grants_of(request.config_dict[keys.CLIENTS], login, owner)
-        cache.put(login, owner.lower(), access)
+        cache.put(login, owner.lower(), access, epoch)
     return access

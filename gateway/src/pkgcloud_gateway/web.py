@@ -84,7 +84,7 @@ def _register(r: web.UrlDispatcher) -> None:
     for method in ("GET", "POST"):
         page_route(method, "/signup", signup, access.WEB_PUBLIC)
         page_route(method, "/login", login, access.WEB_PUBLIC)
-    page_route("POST", "/logout", logout, access.WEB_PUBLIC)
+    page_route("POST", "/logout", logout, access.WEB_LOGOUT)
     page_route("GET", "/settings/tokens", tokens, access.WEB_ACCOUNT)
     page_route("POST", "/settings/tokens", tokens, access.WEB_ACCOUNT)
     page_route("POST", "/settings/tokens/revoke", revoke_token, access.WEB_ACCOUNT)
