@@ -265,10 +265,18 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
             p.package_types.append(rec.type)
         return self._file(ref)
 
-    async def GetDownload(self, request, context):
-        f = self._file(request)
-        self.files[(request.owner, request.package, request.version, request.basename)].download_count += 1
-        return registry_pb2.Download(file=f)
+    async def OpenDownload(self, request, context):
+        ref, access = request.ref, request.access
+        key = (ref.owner, ref.package, ref.version, ref.basename)
+        f = self.files.get(key)
+        pkg = self.packages.get(key[:2])
+        readable = pkg is not None and (pkg.public or access.everything or pkg.name.lower() in access.packages)
+        if (f is None or not readable or (request.label and request.label not in f.labels)
+                or (request.type and f.type != request.type)):
+            raise errors.NotFound("File not found")  # one answer, as the real registry's
+        if request.count and f.sha256 not in request.cached_sha256:
+            f.download_count += 1
+        return registry_pb2.Download(file=self._file(ref))
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from pkgcloud_registry.outbox import OutboxRelay
+from pkgcloud_registry.privacy import ReadAccess
 from pkgcloud_servicekit.blobstore import content_key
 from pkgcloud_servicekit.errors import Conflict, Invalid, NotFound
 from pkgcloud_servicekit.events import decode
@@ -60,7 +61,7 @@ async def test_stage_commit_happy_path(core, h, tmp_path):
     evs = await events(core)
     assert [e.type for e in evs] == ["file.committed"]
     assert evs[0].owner == "alice" and evs[0].file_committed.file.sha256 == f.sha256 and evs[0].file_committed.file.package_public
-    assert (await core.download("alice", "hello", "1.0", f.basename)).file.download_count == 1
+    assert (await core.open_download("alice", "hello", "1.0", f.basename, ReadAccess(), count=True)).file.download_count == 1
     assert (await core.get_file("alice", "hello", "1.0", f.basename)).file.download_count == 1
 
 

@@ -60,7 +60,7 @@ async def test_upload_flow_over_grpc(stub, tmp_path):
     assert list(got.versions) == ["1.0"] and [f.basename for f in got.files] == [fref.basename] and list(got.package_types) == ["conda"]
     listed = await s.ListPackages(registry_pb2.ListPackagesRequest(owner="alice"))
     assert [p.name for p in listed.packages] == ["hello"]
-    dl = await s.GetDownload(fref)
+    dl = await s.OpenDownload(registry_pb2.DownloadRequest(ref=fref, count=True))
     assert dl.file.download_count == 1 and dl.file.blob_key.startswith("files/sha256/")
     assert (await s.GetRelease(ref)).files[0].basename == fref.basename
     upd = await s.UpdatePackage(registry_pb2.UpdatePackageRequest(owner="alice", name="hello", public_attrs_json='{"summary": "T"}'))

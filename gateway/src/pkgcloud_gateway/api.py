@@ -18,7 +18,7 @@ from pkgcloud_servicekit import errors
 from . import access, api_accounts, api_private, audit_trail, conda_labels, keys
 from .access import grant
 from .clients import call
-from .downloads import send_blob
+from .downloads import open_download, send_blob
 from .jsonapi import existing_user, json_body, not_found_as, opt, str_list
 from .representations import file_json, package_json, release_json
 from .routing import add_route, protocol_base_url, web_base_url
@@ -232,10 +232,10 @@ async def commit(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    ref = _file(request)
-    dl = await not_found_as(_registry(request).GetDownload(ref), "File not found")
+    # the rule read the package for the caller (API_DOWNLOAD); the registry checks again with the same access
+    record = await not_found_as(open_download(request, _file(request), grant(request).access), "File not found")
     return await send_blob(
         request, request.config_dict[keys.BLOBS],
-        blob_key=dl.file.blob_key, filename=dl.file.basename, sha256=dl.file.sha256, not_found="File not found",
-        public=dl.file.package_public,
+        blob_key=record.blob_key, filename=record.basename, sha256=record.sha256, not_found="File not found",
+        public=record.package_public,
     )

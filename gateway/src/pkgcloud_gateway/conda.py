@@ -4,8 +4,8 @@ also behind /t/<token>/ (and with Bearer or Basic credentials).
 
 Index documents come from the blob store as index-svc published them (the view, public or
 private, is the policy's choice), with ETag/Last-Modified/Cache-Control and 304s. Package
-files are looked up in the registry (visibility, label membership, download count) and
-streamed from the blob store or redirected to a presigned URL.
+files are looked up in the registry in one call (visibility, label membership, download
+count: downloads.open_download) and streamed from the blob store or redirected to a presigned URL.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from pkgcloud_servicekit.indexes import IndexView
 from . import access, keys, web_catalog
 from .access import grant
 from .blob_freshness import Validity
-from .clients import call
-from .downloads import send_blob
+from .downloads import open_download, send_blob
 from .index_views import conda_document
 from .routing import add_route
 
@@ -207,18 +206,12 @@ async def _package(request: web.Request, owner: str, label: str, subdir: str, fn
     if len(pieces) != 3:
         raise errors.NotFound("File not found")
     name, version, _build = pieces
-    registry = request.config_dict[keys.CLIENTS].registry
     ref = common_pb2.FileRef(owner=owner, package=name, version=version, basename=f"{subdir}/{fn}")
     try:
-        rec = await call(registry.GetFile(ref))
+        # a private file, or one not in this label, is indistinguishable from a missing one
+        rec = await open_download(request, ref, grant(request).access, label=label)
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("File not found") from None
-    # a private file, or one not in this label, is indistinguishable from a missing one
-    if not grant(request).access.may_read(rec.package, rec.package_public) or label not in rec.labels:
-        raise errors.NotFound("File not found")
-    # HEAD is a probe and a 304 a cache's revalidation, not downloads: only bytes sent are counted
-    unchanged = f'"{rec.sha256}"' in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
-    blob_file = rec if request.method == "HEAD" or unchanged else (await call(registry.GetDownload(ref))).file
     request[_CACHE_CONTROL] = f"{'public' if rec.package_public else 'private'}, {PACKAGE_FILE}"
-    return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=blob_file.blob_key, filename=fn,
-                           sha256=blob_file.sha256, not_found="File not found")
+    return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=rec.blob_key, filename=fn,
+                           sha256=rec.sha256, not_found="File not found")

@@ -1,4 +1,6 @@
-"""Sending a blob to a client: a redirect to a presigned URL when the store can make one,
+"""Package file downloads: the registry's answer for the file (`open_download`: one RPC that
+looks it up, applies the caller's read access and counts the download), then the blob sent
+to the client (`send_blob`): a redirect to a presigned URL when the store can make one,
 otherwise the bytes streamed chunk by chunk (memory stays flat whatever the size)."""
 
 from __future__ import annotations
@@ -6,8 +8,39 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aiohttp import web
+from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
+
+from . import keys
+from .clients import call
+from .policy import ReadAccess
+
+
+def _held_sha256(request: web.Request) -> list[str]:
+    """The digests the client holds: its If-None-Match entity tags, which for a package file
+    are `"<sha256>"` (send_blob's ETag); a matching one is answered 304, not bytes."""
+    held = []
+    for tag in request.headers.get("If-None-Match", "").split(","):
+        tag = tag.strip()
+        if len(tag) > 2 and tag.startswith('"') and tag.endswith('"'):
+            held.append(tag[1:-1])
+    return held
+
+
+async def open_download(
+    request: web.Request, ref: common_pb2.FileRef, access: ReadAccess, *, label: str = "", file_type: str = "", count: bool = True,
+) -> common_pb2.FileRecord:
+    """The file, if `access` may read it (and it carries `label`, is of `file_type`, when
+    given): one registry RPC. The download is counted only when bytes will be sent: not for
+    HEAD (a probe), not when the client's If-None-Match holds the file's digest (a cache's
+    revalidation, answered 304), and not when `count` is False. A missing file and one the
+    caller may not read are the same NotFound ("File not found")."""
+    resp = await call(request.config_dict[keys.CLIENTS].registry.OpenDownload(registry_pb2.DownloadRequest(
+        ref=ref, access=registry_pb2.ReadAccess(everything=access.everything, packages=sorted(access.packages)),
+        label=label, type=file_type, count=count and request.method != "HEAD", cached_sha256=_held_sha256(request),
+    )))
+    return resp.file
 
 
 def content_disposition(filename: str) -> str:

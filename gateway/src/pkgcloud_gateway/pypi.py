@@ -31,7 +31,7 @@ from . import access, keys, web_catalog
 from .access import grant
 from .blob_freshness import Validity
 from .clients import call
-from .downloads import send_blob
+from .downloads import open_download, send_blob
 from .routing import add_route
 
 PAGE_PREFIX = "indexes/pypi"
@@ -281,24 +281,17 @@ async def download(request: web.Request) -> web.StreamResponse:
     if metadata:
         basename = basename[: -len(".metadata")]
     ref = common_pb2.FileRef(owner=owner, package=m["package"], version=m["version"], basename=basename)
-    registry = request.config_dict[keys.CLIENTS].registry
     try:
-        record = await call(registry.GetFile(ref))
-    except errors.NotFound:
+        # a sidecar's bytes are no download of the file: not counted
+        record = await open_download(request, ref, grant(request).access, label=m.get("label", "main"), file_type="pypi", count=not metadata)
+    except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("File not found") from None
-    grant(request).require_readable(record.package, record.package_public, "File not found")
-    label = m.get("label", "main")
-    if record.type != "pypi" or label not in record.labels:
-        raise errors.NotFound("File not found")
     blobs = request.config_dict[keys.BLOBS]
     if metadata:
-        attrs_sha = record.sha256
         return await send_blob(
-            request, blobs, blob_key=sidecar_key(attrs_sha, "metadata"), filename=basename + ".metadata",
+            request, blobs, blob_key=sidecar_key(record.sha256, "metadata"), filename=basename + ".metadata",
             content_type="text/plain; charset=utf-8", not_found="File not found", allow_redirect=False, public=record.package_public,
         )
-    if request.method != "HEAD":
-        await call(registry.GetDownload(ref))  # counts the download
     return await send_blob(request, blobs, blob_key=record.blob_key, filename=record.basename, sha256=record.sha256, not_found="File not found",
                            public=record.package_public)
 
@@ -397,29 +390,12 @@ async def upload(request: web.Request) -> web.StreamResponse:
     if blake2 and not _HEX64.match(blake2):
         raise UploadRefused(400, "blake2_256_digest must be 64 hexadecimal digits.")
 
-    existing_name = await _existing_project_name(registry, owner, name)
-    await grant(request).require_write(owner, existing_name or name)
-    package, created_package = existing_name or name, False
-    if existing_name is None:
-        await call(registry.CreatePackage(registry_pb2.CreatePackageRequest(
-            owner=owner, name=name, public=True, summary=_one(fields, "summary"), package_types=["pypi"],
-        )))
-        created_package = True
-    created_release = False
+    ensured = await _ensure_release(request, registry, owner, name, version, filename, summary=_one(fields, "summary"))
+    package, created_package, created_release = ensured.package, ensured.package_created, ensured.release_created
     try:
-        try:
-            await call(registry.GetRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version)))
-        except errors.NotFound:
-            await call(registry.CreateRelease(registry_pb2.CreateReleaseRequest(
-                ref=registry_pb2.ReleaseRef(owner=owner, package=package, version=version), attrs_json="{}",
-            )))
-            created_release = True
         ref = common_pb2.FileRef(owner=owner, package=package, version=version, basename=filename)
-        try:
-            existing = await call(registry.GetFile(ref))
-        except errors.NotFound:
-            existing = None
-        if existing is not None:
+        if ensured.HasField("file"):
+            existing = ensured.file
             await _drain(content)
             if existing.sha256 == sha256 and (not blake2 or not existing.blake2_256 or existing.blake2_256 == blake2):
                 if label not in existing.labels:
@@ -470,15 +446,39 @@ async def _require_open_label(registry, owner: str, label: str) -> None:
         raise errors.Forbidden(f"label {label!r} of {owner} is locked: unlock it first (anaconda label --unlock {label})")
 
 
-async def _existing_project_name(registry, owner: str, name: str) -> str | None:
-    """The owner's package for this project (matched by normalized name, so `My_Pkg` and
-    `my-pkg` are one project as pip sees them); None when there is none yet."""
-    wanted = normalize(name)
-    listing = await call(registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
-    for p in listing.packages:
-        if normalize(p.name) == wanted:
-            return p.name
-    return None
+#: EnsureRelease answers "exists under another spelling" at most this often in a row (each
+#: time another upload renamed the project under us: practically never twice)
+_ENSURE_ATTEMPTS = 3
+
+
+async def _ensure_release(request: web.Request, registry, owner: str, name: str, version: str, filename: str, *, summary: str):
+    """The project's package and release, found by normalized name or created (one
+    EnsureRelease), after the write check on the package it writes into: the existing
+    spelling when there is one (a group's write covers the packages it lists by name)."""
+    allowed = grant(request)
+    checked = name
+    try:
+        await allowed.require_write(owner, checked)
+    except errors.Forbidden as refused:
+        # refused on the name as given: the caller may still write the project as it exists
+        try:
+            found = await call(registry.EnsureRelease(registry_pb2.EnsureReleaseRequest(owner=owner, name=name, lookup_only=True)))
+        except errors.Invalid:
+            raise refused from None  # authorization before validation: the refusal stands
+        if not found.package or found.package == name:
+            raise
+        checked = found.package
+        await allowed.require_write(owner, checked)
+    for _ in range(_ENSURE_ATTEMPTS):
+        ensured = await call(registry.EnsureRelease(registry_pb2.EnsureReleaseRequest(
+            owner=owner, name=name, version=version, checked_package=checked, public=True, summary=summary,
+            package_types=["pypi"], release_attrs_json="{}", basename=filename,
+        )))
+        if ensured.checked:
+            return ensured
+        checked = ensured.package  # exists under another spelling: nothing was written; check that one
+        await allowed.require_write(owner, checked)
+    raise UploadRefused(409, f"The project {name!r} is being renamed concurrently; upload again.")
 
 
 async def _forget_empty(registry, owner: str, package: str, version: str, created_package: bool, created_release: bool) -> None:
@@ -508,21 +508,11 @@ async def yank(request: web.Request) -> web.StreamResponse:
     owner, version, basename = m["owner"], m["version"], m.get("basename", "")
     yanked = request.method == "POST"
     reason = await _yank_reason(request) if yanked else ""
-    registry = request.config_dict[keys.CLIENTS].registry
-    package = await _existing_project(registry, owner, m["project"])
-    if basename:
-        basenames = [basename]
-    else:
-        release = await call(registry.GetRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version)))
-        basenames = [f.basename for f in release.files if f.type == "pypi"]
-        if not basenames:
-            raise errors.NotFound(f"{owner}/{package} {version} has no Python distributions")
-    files = []
-    for name in basenames:
-        ref = common_pb2.FileRef(owner=owner, package=package, version=version, basename=name)
-        rec = await call(registry.SetYanked(registry_pb2.SetYankedRequest(ref=ref, yanked=yanked, reason=reason)))
-        files.append({"filename": rec.basename, "yanked": rec.yanked, "yanked_reason": rec.yanked_reason})
-    return web.json_response({"project": normalize(package), "version": version, "files": files})
+    resp = await call(request.config_dict[keys.CLIENTS].registry.SetReleaseYanked(registry_pb2.SetReleaseYankedRequest(
+        owner=owner, project=m["project"], version=version, basenames=[basename] if basename else [], yanked=yanked, reason=reason,
+    )))
+    files = [{"filename": f.basename, "yanked": f.yanked, "yanked_reason": f.yanked_reason} for f in resp.files]
+    return web.json_response({"project": normalize(resp.package), "version": version, "files": files})
 
 
 async def _yank_reason(request: web.Request) -> str:
@@ -541,15 +531,6 @@ async def _yank_reason(request: web.Request) -> str:
             value = form.get("reason", "")
             reason = (value if isinstance(value, str) else "") or reason
     return reason
-
-
-async def _existing_project(registry, owner: str, project: str) -> str:
-    wanted = normalize(project)
-    listing = await call(registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
-    for p in listing.packages:
-        if normalize(p.name) == wanted:
-            return p.name
-    raise errors.NotFound(f"no project {project!r} in {owner}'s PyPI index")
 
 
 # --- the sub-application ----------------------------------------------------------------

@@ -28,7 +28,7 @@ from . import access, audit_trail, keys, policy, web_catalog
 from .access import grant
 from .api_private import set_public
 from .clients import call
-from .downloads import send_blob
+from .downloads import open_download, send_blob
 from .envs import newest_env_file
 from .representations import iso
 from .routing import add_route, protocol_base_url
@@ -465,13 +465,13 @@ async def download_file(request: web.Request) -> web.StreamResponse:
     private files download from the page without a token in the URL."""
     pkg = await _readable(request)
     version, basename = request.match_info["version"], request.match_info["basename"]
+    ref = common_pb2.FileRef(owner=pkg.owner, package=pkg.name, version=version, basename=basename)
     try:
-        dl = await call(_clients(request).registry.GetDownload(
-            common_pb2.FileRef(owner=pkg.owner, package=pkg.name, version=version, basename=basename)))
+        record = await open_download(request, ref, grant(request).access)
     except (errors.NotFound, errors.Invalid):
         raise errors.NotFound("File not found") from None
-    return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=dl.file.blob_key, filename=dl.file.basename,
-                           sha256=dl.file.sha256, not_found="File not found")
+    return await send_blob(request, request.config_dict[keys.BLOBS], blob_key=record.blob_key, filename=record.basename,
+                           sha256=record.sha256, not_found="File not found")
 
 
 async def remove_versions(request: web.Request) -> web.Response:

@@ -1,9 +1,9 @@
 """Operator commands: `pkgcloud admin yank|unyank OWNER PACKAGE VERSION [BASENAME...]`.
 
-They talk to the running registry over gRPC (SetYanked), so the change and its
-file.yank_changed event go through the same path as a yank from the HTTP API and the index
-pages follow. Without BASENAME every Python distribution of the release is (un)yanked, as
-PyPI yanks whole releases.
+They talk to the running registry over gRPC (SetReleaseYanked, the RPC the HTTP API uses),
+so the change, its file.yank_changed event and its audit entry go through the same path as a
+yank from the HTTP API and the index pages follow. Without BASENAME every Python
+distribution of the release is (un)yanked, as PyPI yanks whole releases.
 """
 
 from __future__ import annotations
@@ -29,16 +29,10 @@ def registry_address(settings: Settings) -> str:
 async def set_release_yanked(
     stub: registry_pb2_grpc.RegistryServiceStub, owner: str, package: str, version: str, basenames: list[str], yanked: bool, reason: str,
 ) -> list[common_pb2.FileRecord]:
-    if not basenames:
-        release = await stub.GetRelease(registry_pb2.ReleaseRef(owner=owner, package=package, version=version))
-        basenames = [f.basename for f in release.files if f.type == "pypi"]
-        if not basenames:
-            raise SystemExit(f"{owner}/{package} {version} has no Python distributions")
-    out = []
-    for basename in basenames:
-        ref = common_pb2.FileRef(owner=owner, package=package, version=version, basename=basename)
-        out.append(await stub.SetYanked(registry_pb2.SetYankedRequest(ref=ref, yanked=yanked, reason=reason)))
-    return out
+    resp = await stub.SetReleaseYanked(registry_pb2.SetReleaseYankedRequest(
+        owner=owner, project=package, version=version, basenames=basenames, yanked=yanked, reason=reason,
+    ))
+    return list(resp.files)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -27,9 +27,9 @@ from . import names
 from .convert import file_record
 from .inspectors import UploadContext, inspector_for
 from .labels import LabelManager
-from .privacy import PackageAccessManager
+from .privacy import PackageAccessManager, ReadAccess
 from .store import PackageRecord, RegistryStore, ReleaseRecord, StagedUpload, StoredFile
-from .store.interfaces import STAGE_COMMITTED
+from .store.interfaces import STAGE_COMMITTED, project_key
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,24 @@ class FileView:
     package_public: bool
 
 
+@dataclass(frozen=True)
+class EnsuredProject:
+    """RegistryCore.ensure_release's answer."""
+
+    #: the package's name as stored ("" after a lookup that found none)
+    package: str
+    #: False: `package` is another spelling than the checked one, and nothing was written
+    checked: bool
+    package_created: bool = False
+    release_created: bool = False
+    #: the file asked about, when the release has it
+    file: FileView | None = None
+
+
+#: one answer for every download refused (issue 5: a private file looks missing)
+FILE_NOT_FOUND = "File not found"
+
+
 def _json_object(field: str, text: str, *, allow_empty: bool = True) -> dict[str, Any]:
     if not text:
         if allow_empty:
@@ -100,6 +118,37 @@ def _license_name(attrs: dict[str, Any]) -> str:
     if isinstance(lic, dict):
         lic = lic.get("name")
     return lic if isinstance(lic, str) else ""
+
+
+def _yank_reason(yanked: bool, reason: str) -> str:
+    """The reason as stored: one line (pip prints it), none when un-yanking."""
+    reason = " ".join((reason or "").split()) if yanked else ""
+    if len(reason) > YANK_REASON_MAX:
+        raise Invalid(f"the yank reason is {len(reason)} characters long; the limit is {YANK_REASON_MAX}")
+    return reason
+
+
+def _new_package(
+    owner: str, name: str, *, public: bool, summary: str, package_types: list[str] | tuple[str, ...], public_attrs_json: str = "",
+) -> PackageRecord:
+    names.validate_owner(owner)
+    names.validate_package(name)
+    attrs = _json_object("public_attrs", public_attrs_json)
+    summary = summary or (attrs.get("summary") if isinstance(attrs.get("summary"), str) else "") or ""
+    types = _validate_types(list(package_types) or [t for t in attrs.get("package_types") or [] if isinstance(t, str)])
+    t = now_ms()
+    return PackageRecord(
+        owner=owner, name=name, public=public, summary=summary, license=_license_name(attrs), package_types=types,
+        public_attrs=attrs, created_at_ms=t, modified_at_ms=t,
+    )
+
+
+def _package_created(pkg: PackageRecord) -> AuditEntry:
+    return audit.entry(pkg.owner, "package.create", f"{pkg.owner}/{pkg.name}")
+
+
+def _release_created(rel: ReleaseRecord) -> AuditEntry:
+    return audit.entry(rel.owner, "release.create", f"{rel.owner}/{rel.package}/{rel.version}")
 
 
 def _validate_types(types: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -137,17 +186,8 @@ class RegistryCore:
         self, owner: str, name: str, *, public: bool = True, summary: str = "", package_types: list[str] | tuple[str, ...] = (),
         public_attrs_json: str = "",
     ) -> PackageDetail:
-        names.validate_owner(owner)
-        names.validate_package(name)
-        attrs = _json_object("public_attrs", public_attrs_json)
-        summary = summary or (attrs.get("summary") if isinstance(attrs.get("summary"), str) else "") or ""
-        types = _validate_types(list(package_types) or [t for t in attrs.get("package_types") or [] if isinstance(t, str)])
-        t = now_ms()
-        pkg = PackageRecord(
-            owner=owner, name=name, public=public, summary=summary, license=_license_name(attrs), package_types=types,
-            public_attrs=attrs, created_at_ms=t, modified_at_ms=t,
-        )
-        await self.store.create_package(pkg, audit_entries=[audit.entry(owner, "package.create", f"{owner}/{name}")])
+        pkg = _new_package(owner, name, public=public, summary=summary, package_types=package_types, public_attrs_json=public_attrs_json)
+        await self.store.create_package(pkg, audit_entries=[_package_created(pkg)])
         return PackageDetail(pkg, [], [])
 
     async def _package(self, owner: str, name: str) -> PackageRecord:
@@ -203,8 +243,41 @@ class RegistryCore:
         pkg = await self._package(owner, package)
         names.validate_version(version)
         rel = ReleaseRecord(owner=owner, package=package, version=version, attrs=_json_object("attrs", attrs_json), created_at_ms=now_ms())
-        await self.store.create_release(rel, audit_entries=[audit.entry(owner, "release.create", f"{owner}/{package}/{version}")])
+        await self.store.create_release(rel, audit_entries=[_release_created(rel)])
         return ReleaseDetail(rel, [], pkg.public)
+
+    async def ensure_release(
+        self, owner: str, name: str, version: str, *, checked_package: str = "", lookup_only: bool = False, public: bool = True,
+        summary: str = "", package_types: list[str] | tuple[str, ...] = (), release_attrs_json: str = "", basename: str = "",
+    ) -> EnsuredProject:
+        """twine's find-or-create (the EnsureRelease RPC): the owner's package for the project
+        `name` (PEP 503 normalized match) and its release `version`, created when missing,
+        with the audit entries CreatePackage and CreateRelease record. Writes only into
+        `checked_package` (default `name`, the package the caller's write access was checked
+        for); another spelling found answers checked=False and writes nothing."""
+        names.validate_owner(owner)
+        names.validate_package(name)
+        checked_package = checked_package or name
+        names.validate_package(checked_package)
+        if project_key(checked_package) != project_key(name):
+            raise Invalid(f"checked_package {checked_package!r} is not a spelling of the project {name!r}")
+        if lookup_only:
+            found = await self.store.find_project(owner, name)
+            return EnsuredProject(found.name if found else "", found is not None and found.name == checked_package)
+        names.validate_version(version)
+        if basename:
+            names.validate_basename(basename)
+        pkg = _new_package(owner, checked_package, public=public, summary=summary, package_types=package_types)
+        rel = ReleaseRecord(owner=owner, package=checked_package, version=version, attrs=_json_object("release_attrs", release_attrs_json),
+                            created_at_ms=pkg.created_at_ms)
+        ensured = await self.store.ensure_release(pkg, rel, package_audit=[_package_created(pkg)], release_audit=[_release_created(rel)])
+        if ensured.release is None:
+            return EnsuredProject(ensured.package.name, False)
+        existing = await self.store.get_file(owner, checked_package, version, basename) if basename else None
+        return EnsuredProject(
+            ensured.package.name, True, ensured.package_created, ensured.release_created,
+            FileView(existing, ensured.package.public) if existing else None,
+        )
 
     async def get_release(self, owner: str, package: str, version: str) -> ReleaseDetail:
         pkg = await self._package(owner, package)
@@ -265,22 +338,29 @@ class RegistryCore:
         await self._release_blobs([f])
         return FileView(f, view.package_public)
 
-    async def download(self, owner: str, package: str, version: str, basename: str) -> FileView:
-        view = await self.get_file(owner, package, version, basename)
-        f = await self.store.increment_downloads(owner, package, version, basename)
-        if f is None:
-            raise NotFound("Distribution not found")
-        return FileView(f, view.package_public)
+    async def open_download(
+        self, owner: str, package: str, version: str, basename: str, access: ReadAccess, *, label: str = "", file_type: str = "",
+        count: bool = False, cached_sha256: frozenset[str] = frozenset(),
+    ) -> FileView:
+        """A download (the OpenDownload RPC): the file if `access` may read it (and it carries
+        `label`, and is of `file_type`, when given), counted when `count` and the client does
+        not hold these bytes already. Every refusal is the one NotFound a missing file gets."""
+        names.validate_file_ref(owner, package, version, basename)
+        pkg = await self.store.get_package(owner, package)
+        f = await self.store.get_file(owner, package, version, basename) if pkg is not None and access.may_read(pkg) else None
+        if f is None or (label and label not in f.labels) or (file_type and f.type != file_type):
+            raise NotFound(FILE_NOT_FOUND)
+        if count and f.sha256 not in cached_sha256:
+            f = await self.store.increment_downloads(owner, package, version, basename)
+            if f is None:
+                raise NotFound(FILE_NOT_FOUND)  # removed meanwhile
+        return FileView(f, pkg.public)
 
     async def set_yanked(self, owner: str, package: str, version: str, basename: str, yanked: bool, reason: str = "") -> FileView:
         """Yank (PEP 592) or un-yank a Python distribution; file.yank_changed is stored with
         the change. Setting the state it already has changes nothing and announces nothing."""
-        view = await self.get_file(owner, package, version, basename)
-        if view.file.type != "pypi":
-            raise Invalid(f"{basename} is a {view.file.type} file: only Python distributions (pypi) can be yanked")
-        reason = " ".join((reason or "").split()) if yanked else ""
-        if len(reason) > YANK_REASON_MAX:
-            raise Invalid(f"the yank reason is {len(reason)} characters long; the limit is {YANK_REASON_MAX}")
+        view = await self._yankable(owner, package, version, basename)
+        reason = _yank_reason(yanked, reason)
         if (view.file.yanked, view.file.yanked_reason) == (yanked, reason):
             return view
 
@@ -293,6 +373,36 @@ class RegistryCore:
             raise NotFound("Distribution not found")
         self._notify()
         return FileView(f, view.package_public)
+
+    async def _yankable(self, owner: str, package: str, version: str, basename: str) -> FileView:
+        view = await self.get_file(owner, package, version, basename)
+        if view.file.type != "pypi":
+            raise Invalid(f"{basename} is a {view.file.type} file: only Python distributions (pypi) can be yanked")
+        return view
+
+    async def set_release_yanked(
+        self, owner: str, project: str, version: str, basenames: list[str] | tuple[str, ...], yanked: bool, reason: str = "",
+    ) -> tuple[str, list[FileView]]:
+        """Yank or un-yank (the SetReleaseYanked RPC) every Python distribution of a release,
+        or the named files of it: (the package's name, the files as they are now). Every
+        file is checked before any changes, so a refusal (unknown file, a conda file, a
+        reason too long) changes nothing; each change is then set_yanked's (its event and
+        audit entry in one write)."""
+        names.validate_owner(owner)
+        found = await self.store.find_project(owner, project)
+        if found is None:
+            raise NotFound(f"no project {project!r} in {owner}'s PyPI index")
+        package = found.name
+        _yank_reason(yanked, reason)
+        if basenames:
+            for basename in basenames:
+                await self._yankable(owner, package, version, basename)
+        else:
+            release = await self.get_release(owner, package, version)
+            basenames = [f.basename for f in release.files if f.type == "pypi"]
+            if not basenames:
+                raise NotFound(f"{owner}/{package} {version} has no Python distributions")
+        return package, [await self.set_yanked(owner, package, version, b, yanked, reason) for b in basenames]
 
     async def _release_blobs(self, files: list[StoredFile]) -> None:
         """Delete content blobs no remaining file references (several files may share one)."""

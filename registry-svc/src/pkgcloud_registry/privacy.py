@@ -10,6 +10,7 @@ and private views.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit import audit
@@ -22,6 +23,19 @@ from .store import PackageRecord, RegistryStore, StoredFile
 
 SEARCH_LIMIT = 100
 SEARCH_LIMIT_MAX = 500
+
+
+@dataclass(frozen=True)
+class ReadAccess:
+    """What one caller may read of one owner, as the gateway's policy resolved it and sent it
+    along (the gateway's policy.ReadAccess): every package, or the public ones plus the
+    private ones named (lowercase)."""
+
+    everything: bool = False
+    packages: frozenset[str] = frozenset()
+
+    def may_read(self, package: PackageRecord) -> bool:
+        return package.public or self.everything or package.name.lower() in self.packages
 
 
 def _login(login: str) -> str:

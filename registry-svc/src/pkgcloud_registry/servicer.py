@@ -8,6 +8,7 @@ from pkgcloud_servicekit import audit
 from .convert import file_record, package_message, release_message
 from .core import PackageDetail, RegistryCore, ReleaseDetail
 from .owner_copy import copy_to_owner
+from .privacy import ReadAccess
 from .store import StoredFile
 
 SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
@@ -88,14 +89,34 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):
         v = await self.core.commit(*_ref(request.ref), request.dist_id)
         return file_record(v.file, package_public=v.package_public)
 
-    async def GetDownload(self, request, context):
-        v = await self.core.download(*_ref(request))
+    async def OpenDownload(self, request, context):
+        access = ReadAccess(request.access.everything, frozenset(p.lower() for p in request.access.packages))
+        v = await self.core.open_download(
+            *_ref(request.ref), access, label=request.label, file_type=request.type, count=request.count,
+            cached_sha256=frozenset(request.cached_sha256),
+        )
         return registry_pb2.Download(file=file_record(v.file, package_public=v.package_public))
 
     # --- PyPI (issue 4) ------------------------------------------------------------
-    async def SetYanked(self, request, context):
-        v = await self.core.set_yanked(*_ref(request.ref), request.yanked, request.reason)
-        return file_record(v.file, package_public=v.package_public)
+    async def EnsureRelease(self, request, context):
+        r = request
+        e = await self.core.ensure_release(
+            r.owner, r.name, r.version, checked_package=r.checked_package, lookup_only=r.lookup_only, public=r.public,
+            summary=r.summary, package_types=list(r.package_types), release_attrs_json=r.release_attrs_json, basename=r.basename,
+        )
+        out = registry_pb2.EnsureReleaseResponse(
+            package=e.package, checked=e.checked, package_created=e.package_created, release_created=e.release_created,
+        )
+        if e.file is not None:
+            out.file.CopyFrom(file_record(e.file.file, package_public=e.file.package_public))
+        return out
+
+    async def SetReleaseYanked(self, request, context):
+        r = request
+        package, views = await self.core.set_release_yanked(r.owner, r.project, r.version, list(r.basenames), r.yanked, r.reason)
+        return registry_pb2.SetReleaseYankedResponse(
+            package=package, files=[file_record(v.file, package_public=v.package_public) for v in views],
+        )
 
     # --- conda labels (issue 3) -----------------------------------------------------
     async def ListLabels(self, request, context):

@@ -19,6 +19,7 @@ from typing import Any
 
 from pkgcloud_protos.v1 import events_pb2
 from pkgcloud_servicekit.audit import AuditEntry, AuditTrailStore
+from pkgcloud_servicekit.indexes import normalize_project
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,32 @@ class PendingEvent:
     token: Any = None
 
 
+@dataclass(frozen=True)
+class EnsuredRelease:
+    """What RegistryStore.ensure_release found or made."""
+
+    package: PackageRecord
+    #: None when the project exists under another spelling than asked (nothing was written)
+    release: ReleaseRecord | None
+    package_created: bool = False
+    release_created: bool = False
+
+
+def project_key(name: str) -> str:
+    """PEP 503 normalized project name: how pip names a project, and how ensure_release and
+    find_project match packages (servicekit.indexes: index-svc names pages the same way)."""
+    return normalize_project(name)
+
+
+def best_project_match(name: str, candidates: Sequence[PackageRecord]) -> PackageRecord | None:
+    """The candidate spelled exactly `name`, else the first (by name) with its normalized name.
+    Two spellings of one project can exist (conda names `foo_bar` and `foo-bar` differ, and
+    packages made before PyPI uploads matched normalized names): the exact one wins."""
+    key = project_key(name)
+    matching = sorted((p for p in candidates if project_key(p.name) == key), key=lambda p: p.name)
+    return next((p for p in matching if p.name == name), matching[0] if matching else None)
+
+
 PackageRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[events_pb2.Event]]
 FilesRemovalEvents = Callable[[PackageRecord, list[StoredFile]], Sequence[events_pb2.Event]]
 
@@ -125,6 +152,23 @@ class RegistryStore(AuditTrailStore):
     @abc.abstractmethod
     async def list_packages(self, owner: str) -> list[PackageRecord]:
         """The owner's packages ordered by name."""
+
+    @abc.abstractmethod
+    async def find_project(self, owner: str, name: str) -> PackageRecord | None:
+        """The owner's package for the Python project `name`: matched by PEP 503 normalized
+        name (`Tiny_Yank` finds `tiny-yank`), `best_project_match` choosing; None if none."""
+
+    @abc.abstractmethod
+    async def ensure_release(
+        self, pkg: PackageRecord, rel: ReleaseRecord, *, package_audit: Sequence[AuditEntry] = (),
+        release_audit: Sequence[AuditEntry] = (),
+    ) -> EnsuredRelease:
+        """twine's find-or-create, race-safe: the owner's package for pkg.name's project
+        (as find_project matches it), inserted from `pkg` when there is none, then its
+        release `rel.version`, inserted from `rel` when missing; each insertion stores its
+        audit entries with it. When the project exists under another spelling than
+        pkg.name, nothing is written (`release` None). Concurrent calls for one new project,
+        whatever their spellings, end on one package: exactly one of them creates it."""
 
     @abc.abstractmethod
     async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:

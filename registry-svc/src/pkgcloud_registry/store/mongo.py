@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 
 from .interfaces import (
     STAGE_COMMITTED,
+    EnsuredRelease,
     FilesRemovalEvents,
     PackageRecord,
     PackageRemovalEvents,
@@ -44,10 +45,17 @@ from .interfaces import (
     ReleaseRecord,
     StagedUpload,
     StoredFile,
+    best_project_match,
+    project_key,
 )
 
 _LIVE = {"live": True}
 _OUTBOX_COLLECTIONS = ("files", "packages")
+#: packages created by ensure_release carry their PEP 503 project name here, unique per
+#: owner among live ones: two uploads creating one project at once cannot both insert
+#: (other packages lack the field: conda's `foo_bar` and `foo-bar` may both exist)
+_PROJECT = "pypi_project"
+_ENSURE_ATTEMPTS = 5
 _last_at = 0
 
 
@@ -113,6 +121,10 @@ class MongoRegistryStore(MongoAuditTrail, RegistryStore):
         await self.packages.create_index(
             [("owner", ASCENDING), ("name", ASCENDING)], unique=True, name="owner_name_live", partialFilterExpression=_LIVE
         )
+        await self.packages.create_index(
+            [("owner", ASCENDING), (_PROJECT, ASCENDING)], unique=True, name="owner_project_live",
+            partialFilterExpression={"live": True, _PROJECT: {"$exists": True}},
+        )
         await self.releases.create_index([("package_id", ASCENDING), ("version", ASCENDING)], unique=True, name="package_version")
         await self.releases.create_index([("owner", ASCENDING), ("package", ASCENDING), ("version", ASCENDING)], name="ref")
         await self.files.create_index(
@@ -168,6 +180,56 @@ class MongoRegistryStore(MongoAuditTrail, RegistryStore):
 
     async def list_packages(self, owner: str) -> list[PackageRecord]:
         return [_pkg(d) async for d in self.packages.find({"owner": owner, "live": True}).sort("name", ASCENDING)]
+
+    async def _project_docs(self, owner: str, name: str) -> list[dict[str, Any]]:
+        # every spelling of the normalized name: its separators as runs of [-_.], any case
+        pattern = "^" + "[-_.]+".join(re.escape(part) for part in project_key(name).split("-")) + "$"
+        return [d async for d in self.packages.find({"owner": owner, "name": {"$regex": pattern, "$options": "i"}, "live": True})]
+
+    async def _find_project_doc(self, owner: str, name: str) -> dict[str, Any] | None:
+        docs = await self._project_docs(owner, name)
+        best = best_project_match(name, [_pkg(d) for d in docs])
+        return next(d for d in docs if d["name"] == best.name) if best else None
+
+    async def find_project(self, owner: str, name: str) -> PackageRecord | None:
+        doc = await self._find_project_doc(owner, name)
+        return _pkg(doc) if doc else None
+
+    async def ensure_release(
+        self, pkg: PackageRecord, rel: ReleaseRecord, *, package_audit: Sequence[AuditEntry] = (),
+        release_audit: Sequence[AuditEntry] = (),
+    ) -> EnsuredRelease:
+        # No transaction: the unique indexes decide. A lost insert race (owner_name_live or
+        # owner_project_live) means another upload created the project: look again and use it.
+        for _ in range(_ENSURE_ATTEMPTS):
+            doc = await self._find_project_doc(pkg.owner, pkg.name)
+            package_created = False
+            if doc is None:
+                async for dead in self.packages.find({"owner": pkg.owner, "name": pkg.name, "live": False}, {"_id": 1}):
+                    await self._purge_contents(dead["_id"])  # leftovers of an interrupted removal
+                doc = {"_id": uuid.uuid4().hex, **_doc(pkg), "live": True, "outbox": [], _PROJECT: project_key(pkg.name)}
+                try:
+                    await self.packages.insert_one(audit.mongo_doc(doc, package_audit))
+                except DuplicateKeyError:
+                    continue
+                package_created = True
+                await self._settled("packages", doc["_id"], package_audit)
+            elif doc["name"] != pkg.name:
+                return EnsuredRelease(_pkg(doc), None)
+            found = _pkg(doc)
+            existing = await self.releases.find_one({"package_id": doc["_id"], "version": rel.version})
+            if existing is None:
+                rel_doc = {"_id": uuid.uuid4().hex, "package_id": doc["_id"], **_doc(rel)}
+                try:
+                    await self.releases.insert_one(audit.mongo_doc(rel_doc, release_audit))
+                except DuplicateKeyError:
+                    existing = await self.releases.find_one({"package_id": doc["_id"], "version": rel.version})
+                else:
+                    await self._settled("releases", rel_doc["_id"], release_audit)
+                    return EnsuredRelease(found, rel, package_created, True)
+            if existing is not None:
+                return EnsuredRelease(found, _rel(existing), package_created, False)
+        raise Conflict(f"project {pkg.owner}/{pkg.name} is being created and removed concurrently; try again")
 
     async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:
         allowed = {"public", "summary", "license", "package_types", "public_attrs", "modified_at_ms"}

@@ -20,6 +20,7 @@ from pkgcloud_servicekit.sqlite_db import SqliteDatabase
 
 from .interfaces import (
     STAGE_COMMITTED,
+    EnsuredRelease,
     FilesRemovalEvents,
     PackageRecord,
     PackageRemovalEvents,
@@ -28,6 +29,8 @@ from .interfaces import (
     ReleaseRecord,
     StagedUpload,
     StoredFile,
+    best_project_match,
+    project_key,
 )
 
 MIGRATIONS = [
@@ -143,6 +146,9 @@ _STAGE_COLS = (
     "dist_id, owner, package, version, basename, upload_key, distribution_type, sha256, labels, description, "
     "attrs_json, dependencies_json, created_at_ms, expires_at_ms, state"
 )
+# A package name without its separators: equal for every spelling of one PEP 503 project
+# name (a cheap SQL filter; best_project_match decides).
+_SQUASHED_NAME = "replace(replace(replace(lower(name), '-', ''), '_', ''), '.', '')"
 # Sent rows are kept a while for inspection, then purged by the relay's mark_sent.
 _SENT_RETENTION_MS = 24 * 3600 * 1000
 
@@ -221,6 +227,47 @@ class SqliteRegistryStore(RegistryStore):
     async def list_packages(self, owner: str) -> list[PackageRecord]:
         rows = await self.db.fetchall(f"SELECT {_PKG_COLS} FROM packages WHERE owner = ? ORDER BY name", (owner,))
         return [_pkg(r) for r in rows]
+
+    async def find_project(self, owner: str, name: str) -> PackageRecord | None:
+        return best_project_match(name, [_pkg(r) for r in await self.db.fetchall(*self._project_query(owner, name))])
+
+    @staticmethod
+    def _project_query(owner: str, name: str) -> tuple[str, tuple[str, str]]:
+        squashed = project_key(name).replace("-", "")
+        return f"SELECT id, {_PKG_COLS} FROM packages WHERE owner = ? AND {_SQUASHED_NAME} = ?", (owner, squashed)
+
+    async def ensure_release(
+        self, pkg: PackageRecord, rel: ReleaseRecord, *, package_audit: Sequence[AuditEntry] = (),
+        release_audit: Sequence[AuditEntry] = (),
+    ) -> EnsuredRelease:
+        # One BEGIN IMMEDIATE transaction: writers (of every process on the file) are
+        # serialized, so the lookup and the inserts cannot interleave with another upload's.
+        async with self.db.transaction() as conn:
+            rows = await _all(conn, *self._project_query(pkg.owner, pkg.name))
+            found = best_project_match(pkg.name, [_pkg(r) for r in rows])
+            package_created = found is None
+            if found is None:
+                cur = await conn.execute(
+                    f"INSERT INTO packages ({_PKG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (pkg.owner, pkg.name, int(pkg.public), pkg.summary, pkg.license, json.dumps(list(pkg.package_types)),
+                     json.dumps(pkg.public_attrs), pkg.created_at_ms, pkg.modified_at_ms),
+                )
+                await audit.sqlite_insert(conn, package_audit)
+                found, package_id = pkg, cur.lastrowid
+            elif found.name != pkg.name:
+                return EnsuredRelease(found, None)
+            else:
+                package_id = next(r["id"] for r in rows if r["name"] == found.name)
+            row = await _one(conn, "SELECT version, attrs, created_at_ms FROM releases WHERE package_id = ? AND version = ?",
+                             (package_id, rel.version))
+            if row is not None:
+                return EnsuredRelease(found, _rel(row, found.owner, found.name), package_created, False)
+            await conn.execute(
+                "INSERT INTO releases (package_id, version, attrs, created_at_ms) VALUES (?, ?, ?, ?)",
+                (package_id, rel.version, json.dumps(rel.attrs), rel.created_at_ms),
+            )
+            await audit.sqlite_insert(conn, release_audit)
+        return EnsuredRelease(found, rel, package_created, True)
 
     async def update_package(self, owner: str, name: str, *, audit_entries: Sequence[AuditEntry] = (), **changes: Any) -> PackageRecord | None:
         cols = {

@@ -193,6 +193,30 @@ class Download(_message.Message):
     file: _common_pb2.FileRecord
     def __init__(self, file: _Optional[_Union[_common_pb2.FileRecord, _Mapping]] = ...) -> None: ...
 
+class ReadAccess(_message.Message):
+    __slots__ = ("everything", "packages")
+    EVERYTHING_FIELD_NUMBER: _ClassVar[int]
+    PACKAGES_FIELD_NUMBER: _ClassVar[int]
+    everything: bool
+    packages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, everything: _Optional[bool] = ..., packages: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DownloadRequest(_message.Message):
+    __slots__ = ("ref", "access", "label", "type", "count", "cached_sha256")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    CACHED_SHA256_FIELD_NUMBER: _ClassVar[int]
+    ref: _common_pb2.FileRef
+    access: ReadAccess
+    label: str
+    type: str
+    count: bool
+    cached_sha256: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., access: _Optional[_Union[ReadAccess, _Mapping]] = ..., label: _Optional[str] = ..., type: _Optional[str] = ..., count: _Optional[bool] = ..., cached_sha256: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class LabelOwnerRef(_message.Message):
     __slots__ = ("owner", "type")
     OWNER_FIELD_NUMBER: _ClassVar[int]
@@ -307,15 +331,67 @@ class BulkImportResponse(_message.Message):
     imported: int
     def __init__(self, imported: _Optional[int] = ...) -> None: ...
 
-class SetYankedRequest(_message.Message):
-    __slots__ = ("ref", "yanked", "reason")
-    REF_FIELD_NUMBER: _ClassVar[int]
+class EnsureReleaseRequest(_message.Message):
+    __slots__ = ("owner", "name", "version", "checked_package", "lookup_only", "public", "summary", "package_types", "release_attrs_json", "basename")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    LOOKUP_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_TYPES_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_ATTRS_JSON_FIELD_NUMBER: _ClassVar[int]
+    BASENAME_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    name: str
+    version: str
+    checked_package: str
+    lookup_only: bool
+    public: bool
+    summary: str
+    package_types: _containers.RepeatedScalarFieldContainer[str]
+    release_attrs_json: str
+    basename: str
+    def __init__(self, owner: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., checked_package: _Optional[str] = ..., lookup_only: _Optional[bool] = ..., public: _Optional[bool] = ..., summary: _Optional[str] = ..., package_types: _Optional[_Iterable[str]] = ..., release_attrs_json: _Optional[str] = ..., basename: _Optional[str] = ...) -> None: ...
+
+class EnsureReleaseResponse(_message.Message):
+    __slots__ = ("package", "checked", "package_created", "release_created", "file")
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_CREATED_FIELD_NUMBER: _ClassVar[int]
+    RELEASE_CREATED_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    package: str
+    checked: bool
+    package_created: bool
+    release_created: bool
+    file: _common_pb2.FileRecord
+    def __init__(self, package: _Optional[str] = ..., checked: _Optional[bool] = ..., package_created: _Optional[bool] = ..., release_created: _Optional[bool] = ..., file: _Optional[_Union[_common_pb2.FileRecord, _Mapping]] = ...) -> None: ...
+
+class SetReleaseYankedRequest(_message.Message):
+    __slots__ = ("owner", "project", "version", "basenames", "yanked", "reason")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    BASENAMES_FIELD_NUMBER: _ClassVar[int]
     YANKED_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
-    ref: _common_pb2.FileRef
+    owner: str
+    project: str
+    version: str
+    basenames: _containers.RepeatedScalarFieldContainer[str]
     yanked: bool
     reason: str
-    def __init__(self, ref: _Optional[_Union[_common_pb2.FileRef, _Mapping]] = ..., yanked: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, owner: _Optional[str] = ..., project: _Optional[str] = ..., version: _Optional[str] = ..., basenames: _Optional[_Iterable[str]] = ..., yanked: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SetReleaseYankedResponse(_message.Message):
+    __slots__ = ("package", "files")
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    package: str
+    files: _containers.RepeatedCompositeFieldContainer[_common_pb2.FileRecord]
+    def __init__(self, package: _Optional[str] = ..., files: _Optional[_Iterable[_Union[_common_pb2.FileRecord, _Mapping]]] = ...) -> None: ...
 
 class SetPackagePublicRequest(_message.Message):
     __slots__ = ("owner", "name", "public")

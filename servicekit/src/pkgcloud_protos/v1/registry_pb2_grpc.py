@@ -105,15 +105,20 @@ class RegistryServiceStub:
                 request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CommitUploadRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
                 _registered_method=True)
-        self.GetDownload = channel.unary_unary(
-                '/pkgcloud.v1.RegistryService/GetDownload',
-                request_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.SerializeToString,
+        self.OpenDownload = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/OpenDownload',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.DownloadRequest.SerializeToString,
                 response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Download.FromString,
                 _registered_method=True)
-        self.SetYanked = channel.unary_unary(
-                '/pkgcloud.v1.RegistryService/SetYanked',
-                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.SerializeToString,
-                response_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+        self.EnsureRelease = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/EnsureRelease',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseResponse.FromString,
+                _registered_method=True)
+        self.SetReleaseYanked = channel.unary_unary(
+                '/pkgcloud.v1.RegistryService/SetReleaseYanked',
+                request_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedRequest.SerializeToString,
+                response_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedResponse.FromString,
                 _registered_method=True)
         self.ListLabels = channel.unary_unary(
                 '/pkgcloud.v1.RegistryService/ListLabels',
@@ -287,16 +292,32 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetDownload(self, request, context):
-        """Where a file's bytes are, counting the download.
+    def OpenDownload(self, request, context):
+        """A download in one call (issue 11): the file looked up, the caller's read access
+        applied (it travels in the request: the gateway resolved it from the credential), and
+        the download counted when bytes will be sent. A missing file, a private one the caller
+        may not read, one outside the label or of another type all answer the same NotFound
+        ("File not found"): a private file is indistinguishable from a missing one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SetYanked(self, request, context):
+    def EnsureRelease(self, request, context):
         """--- PyPI (issue 4) ---
-        Yank or un-yank a file (PEP 592); publishes file.yank_changed when the state changes.
+        twine's find-or-create in one call (issue 11): the owner's package for a project,
+        matched by PEP 503 normalized name, and its release, each created when missing.
+        See EnsureReleaseRequest for the write check it honours.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetReleaseYanked(self, request, context):
+        """Yank or un-yank (PEP 592) every Python distribution of a release, or the named files of
+        it, in one call (issue 11): the project found by normalized name, each changed file
+        recorded in the audit trail and announced (file.yank_changed) with its change. Files
+        already in the asked state change nothing and announce nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -489,15 +510,20 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.CommitUploadRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.SerializeToString,
             ),
-            'GetDownload': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetDownload,
-                    request_deserializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.FromString,
+            'OpenDownload': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenDownload,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.DownloadRequest.FromString,
                     response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.Download.SerializeToString,
             ),
-            'SetYanked': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetYanked,
-                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.FromString,
-                    response_serializer=pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.SerializeToString,
+            'EnsureRelease': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnsureRelease,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseResponse.SerializeToString,
+            ),
+            'SetReleaseYanked': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetReleaseYanked,
+                    request_deserializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedRequest.FromString,
+                    response_serializer=pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedResponse.SerializeToString,
             ),
             'ListLabels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListLabels,
@@ -969,7 +995,7 @@ class RegistryService:
             _registered_method=True)
 
     @staticmethod
-    def GetDownload(request,
+    def OpenDownload(request,
             target,
             options=(),
             channel_credentials=None,
@@ -982,8 +1008,8 @@ class RegistryService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/pkgcloud.v1.RegistryService/GetDownload',
-            pkgcloud__protos_dot_v1_dot_common__pb2.FileRef.SerializeToString,
+            '/pkgcloud.v1.RegistryService/OpenDownload',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.DownloadRequest.SerializeToString,
             pkgcloud__protos_dot_v1_dot_registry__pb2.Download.FromString,
             options,
             channel_credentials,
@@ -996,7 +1022,7 @@ class RegistryService:
             _registered_method=True)
 
     @staticmethod
-    def SetYanked(request,
+    def EnsureRelease(request,
             target,
             options=(),
             channel_credentials=None,
@@ -1009,9 +1035,36 @@ class RegistryService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/pkgcloud.v1.RegistryService/SetYanked',
-            pkgcloud__protos_dot_v1_dot_registry__pb2.SetYankedRequest.SerializeToString,
-            pkgcloud__protos_dot_v1_dot_common__pb2.FileRecord.FromString,
+            '/pkgcloud.v1.RegistryService/EnsureRelease',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.EnsureReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetReleaseYanked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pkgcloud.v1.RegistryService/SetReleaseYanked',
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedRequest.SerializeToString,
+            pkgcloud__protos_dot_v1_dot_registry__pb2.SetReleaseYankedResponse.FromString,
             options,
             channel_credentials,
             insecure,
