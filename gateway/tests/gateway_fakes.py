@@ -16,6 +16,7 @@ import uuid
 from pkgcloud_protos.v1 import auth_pb2, auth_pb2_grpc, common_pb2, registry_pb2, registry_pb2_grpc
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore, content_key
+from pkgcloud_servicekit.indexes import normalize_project
 
 BASE_DOMAIN = "pkgs.test"
 
@@ -119,6 +120,7 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         self.files: dict[tuple[str, str, str, str], common_pb2.FileRecord] = {}
         self.staged: dict[str, dict] = {}  # dist_id -> stage
         self.keys: dict[str, str] = {}  # form key -> dist_id
+        self.ensure_calls: list[tuple[str, str, bool]] = []  # EnsureRelease: (name, checked_package, lookup_only)
 
     def _package(self, owner: str, name: str) -> registry_pb2.Package:
         p = self.packages.get((owner, name))
@@ -264,6 +266,27 @@ class FakeRegistry(registry_pb2_grpc.RegistryServiceServicer):
         if rec.type not in p.package_types:
             p.package_types.append(rec.type)
         return self._file(ref)
+
+    async def EnsureRelease(self, request, context):
+        r = request
+        self.ensure_calls.append((r.name, r.checked_package, r.lookup_only))
+        key = normalize_project(r.name)
+        found = next((n for (o, n) in sorted(self.packages) if o == r.owner and normalize_project(n) == key), "")
+        checked = r.checked_package or r.name
+        out = registry_pb2.EnsureReleaseResponse(package=found, checked=found == checked)
+        if r.lookup_only or (found and found != checked):
+            return out
+        if not found:
+            await self.CreatePackage(registry_pb2.CreatePackageRequest(
+                owner=r.owner, name=checked, public=r.public, summary=r.summary, package_types=r.package_types), context)
+            out.package, out.checked, out.package_created = checked, True, True
+        if (r.owner, checked, r.version) not in self.releases:
+            await self.CreateRelease(registry_pb2.CreateReleaseRequest(
+                ref=registry_pb2.ReleaseRef(owner=r.owner, package=checked, version=r.version), attrs_json=r.release_attrs_json), context)
+            out.release_created = True
+        if r.basename and (r.owner, checked, r.version, r.basename) in self.files:
+            out.file.CopyFrom(self._file(common_pb2.FileRef(owner=r.owner, package=checked, version=r.version, basename=r.basename)))
+        return out
 
     async def OpenDownload(self, request, context):
         ref, access = request.ref, request.access
