@@ -4,6 +4,12 @@ pkgcloud's own pages as static files. One run, one machine, wrk with 32 connecti
 500-file project page and a 5-file one.
 
     .venv/bin/python bench/pypi_simple.py [--duration 10] [--peers-dir DIR]
+    .venv/bin/python bench/pypi_simple.py --baseline 42c88f5 --no-peers   # before/after
+
+`--baseline REV` also measures pkgcloud as it was at commit REV, side by side in the same
+run: REV's tree is exported (git archive) and installed from its own lock into a venv in the
+temp dir, and both it and the current tree run with one gateway process (older trees have
+no PKGCLOUD_GATEWAY_PROCESSES), so the two rows differ by the code alone.
 
 Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx-light). pypiserver and
 devpi-server are installed into their own venvs under --peers-dir (default: a directory
@@ -62,6 +68,7 @@ PIP_HEADERS = {
     "Accept-Encoding": "gzip, deflate",
 }
 CONNECTIONS = 32
+ONE = "pkgcloud gateway, 1 process"
 PASSWORD = "bench-password-1"
 
 
@@ -256,19 +263,68 @@ def start_pkgcloud(tmp: Path, dists, processes: int) -> tuple[object, str]:
         with requests.Session() as s:
             for project, version, filename, data in dists:
                 legacy_upload(s, f"{base}/bench/", ("bench", PASSWORD), project, version, filename, data)
-        for project, n in PROJECTS.items():
-            deadline = time.monotonic() + 60
-            while True:
-                r = requests.get(f"{base}/bench/simple/{project}/", headers={"Accept": JSON_ACCEPT}, timeout=10)
-                if r.status_code == 200 and len(r.json()["files"]) == n:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"pkgcloud's page of {project} never listed {n} files")
-                time.sleep(0.3)
+        wait_until_listed(base)
     except BaseException:
         topo.stop()  # not handed back to main's finally yet
         raise
     return topo, f"{base}/bench/simple"
+
+
+def wait_until_listed(base: str) -> None:
+    for project, n in PROJECTS.items():
+        deadline = time.monotonic() + 60
+        while True:
+            r = requests.get(f"{base}/bench/simple/{project}/", headers={"Accept": JSON_ACCEPT}, timeout=10)
+            if r.status_code == 200 and len(r.json()["files"]) == n:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"pkgcloud's page of {project} never listed {n} files")
+            time.sleep(0.3)
+
+
+def listening_port(pid: int, timeout: float = 60) -> int:
+    """The TCP port process pid listens on, once it does. For a tree from before servers
+    reported their port (ADR 12): it binds port 0 itself, and the kernel says what it got."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while True:
+        ports = {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
+        if len(ports) == 1:
+            return ports.pop()
+        if len(ports) > 1:
+            raise RuntimeError(f"process {pid} listens on several ports: {sorted(ports)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process {pid} never listened on a TCP port")
+        time.sleep(0.1)
+
+
+def start_baseline(procs: Procs, tmp: Path, rev: str, dists) -> str:
+    """pkgcloud at commit rev, all-in-one with one gateway process; its /simple base URL."""
+    root = Path(__file__).resolve().parents[1]
+    src, venv, data = tmp / f"baseline-{rev}", tmp / "baseline-venv", tmp / "baseline-data"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tf:
+        tf.extractall(src, filter="data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PKGCLOUD_", "VIRTUAL_ENV", "UV_PROJECT"))}
+    subprocess.run([str(root / ".tools" / "bin" / "uv"), "sync", "--frozen", "--all-packages", "--python", "python3.11"],
+                   cwd=src, check=True, capture_output=True, env={**env, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"})
+    env.update(PKGCLOUD_DATA_DIR=str(data), PKGCLOUD_HOST="127.0.0.1", PKGCLOUD_PORT="0", PKGCLOUD_GATEWAY_PROCESSES="1")
+    data.mkdir()
+    proc = procs.start([str(venv / "bin" / "pkgcloud"), "all"], tmp / "baseline.log", env=env, cwd=data)
+    port = listening_port(proc.pid)
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc, log=tmp / "baseline.log")
+    made = subprocess.run([str(venv / "bin" / "pkgcloud"), "admin", "create-user", "bench", "--password", PASSWORD,
+                           "--email", "b@example.com"], env=env, cwd=data, capture_output=True, text=True, timeout=60)
+    if made.returncode != 0:
+        raise RuntimeError(f"baseline create-user: {made.stdout}{made.stderr}")
+    base = f"http://127.0.0.1:{port}/pypi"
+    with requests.Session() as s:
+        for project, version, filename, data_ in dists:
+            legacy_upload(s, f"{base}/bench/", ("bench", PASSWORD), project, version, filename, data_)
+    wait_until_listed(base)
+    return f"{base}/bench/simple"
 
 
 def start_pypiserver(procs: Procs, venv: Path, tmp: Path, dists) -> str:
@@ -387,16 +443,18 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per server and page")
     parser.add_argument("--gateway-processes", type=int, default=2, help="PKGCLOUD_GATEWAY_PROCESSES of the pkgcloud under test")
     parser.add_argument("--peers-dir", type=Path, default=Path(tempfile.gettempdir()) / "pkgcloud-bench-peers")
+    parser.add_argument("--baseline", metavar="REV", help="also measure pkgcloud at this commit, both with one gateway process")
+    parser.add_argument("--no-peers", action="store_true", help="leave out pypiserver, devpi, nginx and the bare aiohttp app")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             print(f"{tool} is missing: apt-get install -y wrk nginx-light", file=sys.stderr)
             return 2
     args.peers_dir.mkdir(parents=True, exist_ok=True)
-    venvs = {name: ensure_peer(args.peers_dir, name) for name in PEERS}
+    venvs = {} if args.no_peers else {name: ensure_peer(args.peers_dir, name) for name in PEERS}
     dists = distributions()
     procs = Procs()
-    topo = None
+    topo = topo_one = None
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="pkgcloud-bench-pypi-") as tmp_name:
         tmp = Path(tmp_name)
@@ -405,13 +463,18 @@ def main() -> int:
             topo, gateway = start_pkgcloud(tmp, dists, args.gateway_processes)
             pages = {p: requests.get(f"{gateway}/{p}/", headers={"Accept": JSON_ACCEPT}, timeout=10).content for p in PROJECTS}
             print("page sizes: " + ", ".join(f"{p} {len(b)} bytes" for p, b in pages.items()), flush=True)
-            servers = {
-                "pkgcloud gateway": gateway,
-                "pypiserver": start_pypiserver(procs, venvs["pypiserver"], tmp, dists),
-                "devpi-server": start_devpi(procs, venvs["devpi"], tmp, dists),
-                "nginx (static)": start_nginx_pages(procs, tmp, pages),
-                "aiohttp (bare)": start_bare_aiohttp(procs, tmp, pages),
-            }
+            servers = {"pkgcloud gateway": gateway}
+            if args.baseline:
+                (tmp / "one").mkdir()
+                topo_one, servers[ONE] = start_pkgcloud(tmp / "one", dists, 1)
+                servers[f"pkgcloud {args.baseline}, 1 process"] = start_baseline(procs, tmp, args.baseline, dists)
+            if not args.no_peers:
+                servers.update({
+                    "pypiserver": start_pypiserver(procs, venvs["pypiserver"], tmp, dists),
+                    "devpi-server": start_devpi(procs, venvs["devpi"], tmp, dists),
+                    "nginx (static)": start_nginx_pages(procs, tmp, pages),
+                    "aiohttp (bare)": start_bare_aiohttp(procs, tmp, pages),
+                })
             for name, base in servers.items():
                 for project in PROJECTS:
                     url = f"{base}/{project}/"
@@ -423,8 +486,9 @@ def main() -> int:
                     print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s  ({encoding})", flush=True)
         finally:
             procs.stop()
-            if topo is not None:
-                topo.stop()
+            for t in (topo, topo_one):
+                if t is not None:
+                    t.stop()
     gw = results["pkgcloud gateway"]
     print(f"\nGET /simple/<project>/ with pip's headers, wrk -t2 -c{CONNECTIONS} -d{args.duration}s, one machine ({os.cpu_count()} cores)\n")
     print("| server | 500-file page (req/s) | 5-file page (req/s) |")
@@ -432,17 +496,24 @@ def main() -> int:
     for name, r in results.items():
         print(f"| {name} | {r['big-proj']:.0f} | {r['small-proj']:.0f} |")
     checks = []
-    for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
-        checks.append((f"{label}: gateway / pypiserver >= 3", ratio(gw[project], results["pypiserver"][project]), 3.0))
-        checks.append((f"{label}: gateway / devpi >= 10", ratio(gw[project], results["devpi-server"][project]), 10.0))
-        checks.append((f"{label}: gateway / nginx >= 0.40", ratio(gw[project], results["nginx (static)"][project]), 0.40))
+    if not args.no_peers:
+        for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
+            checks.append((f"{label}: gateway / pypiserver >= 3", ratio(gw[project], results["pypiserver"][project]), 3.0))
+            checks.append((f"{label}: gateway / devpi >= 10", ratio(gw[project], results["devpi-server"][project]), 10.0))
+            checks.append((f"{label}: gateway / nginx >= 0.40", ratio(gw[project], results["nginx (static)"][project]), 0.40))
     checks.append(("gateway: 500-file rate / 5-file rate >= 0.9", ratio(gw["big-proj"], gw["small-proj"]), 0.9))
-    bare = results["aiohttp (bare)"]
+    if args.baseline:
+        # "not lower than before": 0.95 leaves room for this machine's run-to-run noise
+        before = results[f"pkgcloud {args.baseline}, 1 process"]
+        for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
+            checks.append((f"{label}: gateway now / at {args.baseline} (1 process each) >= 0.95", ratio(results[ONE][project], before[project]), 0.95))
     print()
-    for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
-        print(f"info {label}: aiohttp (bare) / nginx: {ratio(bare[project], results['nginx (static)'][project]):.2f}, "
-              f"gateway / aiohttp (bare): {ratio(gw[project], bare[project]):.2f}")
-    print()
+    if not args.no_peers:
+        bare = results["aiohttp (bare)"]
+        for project, label in (("big-proj", "500 files"), ("small-proj", "5 files")):
+            print(f"info {label}: aiohttp (bare) / nginx: {ratio(bare[project], results['nginx (static)'][project]):.2f}, "
+                  f"gateway / aiohttp (bare): {ratio(gw[project], bare[project]):.2f}")
+        print()
     ok = True
     for what, value, target in checks:
         if value != value:  # NaN: a server completed no request, nothing to compare
