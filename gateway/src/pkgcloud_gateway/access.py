@@ -127,7 +127,9 @@ API_OWNER_READ = Rule(On.OWNER, R, "api:read", not_found="User not found")
 API_PACKAGE_READ = Rule(On.PACKAGE, R, "api:read", not_found="Package not found")
 API_RELEASE_READ = replace(API_PACKAGE_READ, not_found="Release not found")
 API_DIST_READ = replace(API_PACKAGE_READ, not_found="Distribution not found")
-API_DOWNLOAD = replace(API_PACKAGE_READ, not_found="File not found")
+#: a download: what the caller reads of the owner goes to the registry with the lookup, which
+#: applies it (OpenDownload: one call, and a private file answers as a missing one)
+API_DOWNLOAD = Rule(On.OWNER, R, "api:read", not_found="File not found")
 PACKAGE_WRITE = Rule(On.PACKAGE, W, "api:write", not_found="Package not found")
 #: who may read a package is the business of those who may change it
 COLLABORATORS_WRITE = replace(PACKAGE_WRITE, changes_access=True)

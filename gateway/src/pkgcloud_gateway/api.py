@@ -232,7 +232,7 @@ async def commit(request: web.Request) -> web.Response:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    # the rule read the package for the caller (API_DOWNLOAD); the registry checks again with the same access
+    # the rule resolved what the caller reads of the owner (API_DOWNLOAD); the registry applies it
     record = await not_found_as(open_download(request, _file(request), grant(request).access), "File not found")
     return await send_blob(
         request, request.config_dict[keys.BLOBS],
