@@ -12,6 +12,7 @@ from pkgcloud_gateway import conda
 from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
 from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit.blobstore import content_key
+from pkgcloud_servicekit.published import conda_document_key
 
 REPODATA = '{"info":{"subdir":"noarch"},"packages":{},"packages.conda":{"x-1-0.conda":{}},"removed":[],"repodata_version":1}'
 
@@ -34,7 +35,7 @@ def _fresh_document_cache():
 
 
 async def publish(blobs, owner, view, label, path, body: bytes) -> None:
-    await blobs.put_bytes(f"indexes/conda/{owner}/{view}/label/{label}/{path}", body)
+    await blobs.put_bytes(conda_document_key(owner, view, label, path), body)
 
 
 async def add_package_file(fake_registry, blobs, owner, name, version, basename, *, public=True, labels=("main",)) -> bytes:

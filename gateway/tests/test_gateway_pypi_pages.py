@@ -9,6 +9,7 @@ import json
 
 from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
 from pkgcloud_gateway.pypi import JSON_TYPE
+from pkgcloud_servicekit.published import pypi_page_key, stored_document
 
 PIP_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 PAGE = "/pypi/alice/simple/proj/"
@@ -21,7 +22,7 @@ def page(n_files: int) -> bytes:
 
 
 async def store_page(blobs, body: bytes, etag: str, project: str = "proj") -> None:
-    await blobs.put_bytes(f"indexes/pypi/alice/public/main/simple/{project}/index.json", etag.encode() + b"\n" + body)
+    await blobs.put_bytes(pypi_page_key("alice", "public", "main", "json", project), stored_document(etag, body))
 
 
 async def test_gzip_for_clients_that_accept_it(client, alice, blobs):

@@ -21,6 +21,7 @@ from pkgcloud_protos.v1 import common_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
 from pkgcloud_servicekit.indexes import IndexView
+from pkgcloud_servicekit.published import conda_document_key
 
 from . import access, keys, web_catalog
 from .access import grant
@@ -55,7 +56,6 @@ PACKAGE_FILE = "no-cache"
 UNTAGGED_CACHE_TTL_S = 0.1
 _TAGGED_TTL_S = 1.0
 _CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
-_PREFIX = "indexes/conda"
 
 
 @dataclass
@@ -106,14 +106,14 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
     if view is IndexView.PARTIAL and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
         return await _partial_doc(request, owner, label, parts, readable)
     if len(parts) == 1 and parts[0] == "channeldata.json":
-        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,
+        return await _index_doc(request, conda_document_key(owner, view, label, "channeldata.json"), "application/json", private,
                                 fallback=b'{"channeldata_version":1,"packages":{},"subdirs":[]}')
     if len(parts) == 2 and parts[1] in INDEX_FILES:
         subdir, name = parts
         fallback = EMPTY_REPODATA.format(subdir).encode() if (subdir, name) == ("noarch", "repodata.json") else None
-        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/{subdir}/{name}", INDEX_FILES[name], private, fallback=fallback)
+        return await _index_doc(request, conda_document_key(owner, view, label, f"{subdir}/{name}"), INDEX_FILES[name], private, fallback=fallback)
     if len(parts) == 3 and parts[1] == "shards" and parts[2].endswith(".msgpack.zst"):
-        key = f"{_PREFIX}/{owner}/{view}/label/{label}/{parts[0]}/shards/{parts[2]}"
+        key = conda_document_key(owner, view, label, f"{parts[0]}/shards/{parts[2]}")
         request[_CACHE_CONTROL] = IMMUTABLE if not private else "private, max-age=31536000, immutable"
         return await _index_doc(request, key, "application/zstd", private, immutable=True)
     if len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2")):
@@ -124,13 +124,14 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
 async def _partial_doc(request: web.Request, owner: str, label: str, parts: list[str], access) -> web.Response:
     """An index document for a principal who reads only some private packages (index_views)."""
     if len(parts) == 1 and parts[0] == "channeldata.json":
-        rel, ctype, fallback = f"label/{label}/channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
+        rel, ctype, fallback = "channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
     elif len(parts) == 2 and parts[1] in INDEX_FILES:
-        rel, ctype = f"label/{label}/{parts[0]}/{parts[1]}", INDEX_FILES[parts[1]]
+        rel, ctype = f"{parts[0]}/{parts[1]}", INDEX_FILES[parts[1]]
         fallback = EMPTY_REPODATA.format(parts[0]).encode() if tuple(parts) == ("noarch", "repodata.json") else None
     else:
         raise errors.NotFound("Not found")
-    body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback, _load)
+    body, etag = await conda_document(request, conda_document_key(owner, IndexView.PUBLIC, label, rel),
+                                       conda_document_key(owner, IndexView.PRIVATE, label, rel), parts[-1], access, fallback, _load)
     request[_CACHE_CONTROL] = f"private, {REVALIDATE}"
     doc = _Doc(body, etag, 0.0)
     if _not_modified(request, doc):

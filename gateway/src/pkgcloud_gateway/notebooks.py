@@ -30,6 +30,7 @@ from aiohttp import web
 from pkgcloud_protos.v1 import registry_pb2, render_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
+from pkgcloud_servicekit.published import rendered_image_key
 
 from . import access, keys
 from .access import grant
@@ -40,7 +41,6 @@ from .web_session import session_principal
 
 NOT_FOUND = "Notebook not found"
 IMAGE_MARKER = b'src="__images__/'   # what render-svc writes where the image route goes
-IMAGES_PREFIX = "rendered/images/"
 _IMAGE = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif|webp|svg)$")
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp", "svg": "image/svg+xml"}
 PUBLIC_RESOLUTION_TTL_S = 2.0
@@ -243,7 +243,7 @@ async def image(request: web.Request) -> web.StreamResponse:
     if not _IMAGE.match(name):
         raise errors.NotFound("Image not found")
     try:
-        data = await request.config_dict[keys.BLOBS].read_bytes(IMAGES_PREFIX + name)
+        data = await request.config_dict[keys.BLOBS].read_bytes(rendered_image_key(name))
     except BlobNotFound:
         raise errors.NotFound("Image not found") from None
     headers = _security_headers("default-src 'none'; style-src 'unsafe-inline'; sandbox")

@@ -2,7 +2,7 @@
 
 Mounted at /pypi and on pypi.<base_domain> (routing.py); every route also exists behind
 /t/<token>/. Simple pages are rendered by index-svc and stored with their ETag
-(`indexes/pypi/...`); serving one is a blob read (briefly cached in memory) with no hashing
+(pkgcloud_servicekit.published); serving one is a blob read (briefly cached in memory) with no hashing
 and no database access. File links are relative (`../../files/<package>/<version>/<file>`)
 so downloads stay under the same host, owner, label and token.
 
@@ -26,6 +26,7 @@ from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
 from pkgcloud_servicekit.indexes import IndexView, normalize_project
+from pkgcloud_servicekit.published import pypi_page_key
 
 from . import access, keys, web_catalog
 from .access import grant
@@ -34,7 +35,6 @@ from .clients import call
 from .downloads import send_blob
 from .routing import add_route
 
-PAGE_PREFIX = "indexes/pypi"
 #: how long a page read from the blob store is reused (index updates are asynchronous anyway)
 PAGE_CACHE_TTL_S = 1.0
 PAGE_CACHE_ENTRIES = 4096
@@ -188,11 +188,6 @@ def _accepts_gzip(header: str) -> bool:
 PAGE_CACHE = web.AppKey("pypi_page_cache", PageCache)
 
 
-def _page_key(owner: str, view: str, label: str, fmt: str, project: str = "") -> str:
-    base = f"{PAGE_PREFIX}/{owner}/{view}/{label}/simple"
-    return f"{base}/{project}/index.{fmt}" if project else f"{base}/index.{fmt}"
-
-
 async def _serve_page(request: web.Request, owner: str, label: str, project: str = "") -> web.StreamResponse:
     chosen = negotiate(request.headers.get("Accept", ""), request.query.get("format", ""))
     if chosen is None:
@@ -210,7 +205,7 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
             view = IndexView.PRIVATE if normalize(project) in {normalize(p) for p in readable.packages} else IndexView.PUBLIC
         else:
             return await _partial_list(request, owner, label, fmt, content_type, readable)
-    page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
+    page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], pypi_page_key(owner, view, label, fmt, project))
     if page is None:
         what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
         raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
@@ -230,7 +225,7 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
 async def _partial_list(request: web.Request, owner: str, label: str, fmt: str, content_type: str, access) -> web.Response:
     from .index_views import pypi_list_page
 
-    built = await pypi_list_page(request, request.config_dict[PAGE_CACHE], lambda v, f: _page_key(owner, v, label, f), access, fmt)
+    built = await pypi_list_page(request, request.config_dict[PAGE_CACHE], lambda v, f: pypi_page_key(owner, v, label, f), access, fmt)
     if built is None:
         raise errors.NotFound(f"no index in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
     body, etag = built
