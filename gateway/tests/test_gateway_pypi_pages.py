@@ -71,3 +71,12 @@ async def test_a_new_page_is_served_at_once(client, alice, blobs):
     await asyncio.sleep(2 * TAG_RECHECK_S)  # tags are looked at every 10 ms (the TTL is 1 s)
     second = await client.get(PAGE, headers={"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip"})
     assert second.headers["ETag"] == '"b-gz"' and len((await second.json())["files"]) == 4
+
+
+async def test_revalidation_with_weak_tags_lists_and_star(client, alice, blobs):
+    await store_page(blobs, page(50), '"v1"')
+    for inm in ('W/"v1"', '"v0", "v1-gz"', "*"):
+        r = await client.get(PAGE, headers={"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip", "If-None-Match": inm})
+        assert r.status == 304 and await r.read() == b"", inm
+        assert r.headers["ETag"] == '"v1-gz"' and r.headers["Vary"] == "Accept, Accept-Encoding"
+        assert r.headers["Cache-Control"].startswith("max-age=0, must-revalidate") and "Content-Encoding" not in r.headers

@@ -9,6 +9,8 @@ from aiohttp import web
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
+from .conditional import not_modified, not_modified_response
+
 
 def content_disposition(filename: str) -> str:
     ascii_name = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in filename)
@@ -27,7 +29,8 @@ async def send_blob(
     allow_redirect: bool = True,
     public: bool = False,
 ) -> web.StreamResponse:
-    """Answer with the blob: 302 to a presigned URL, 304 on a matching If-None-Match, or 200.
+    """Answer with the blob: 302 to a presigned URL, 304 when the client holds it
+    (conditional.py), or 200.
 
     A file can be replaced under its URL (`anaconda upload --force`), so a cache may keep it
     but must revalidate (`no-cache`; the ETag is the sha256). `public`: a shared cache may
@@ -50,8 +53,8 @@ async def send_blob(
     }
     if etag:
         headers["ETag"] = etag
-        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-            return web.Response(status=304, headers={"ETag": etag, "Cache-Control": cache_control})
+        if not_modified(request, etag):
+            return not_modified_response(headers)
     resp = web.StreamResponse(status=200, headers=headers)
     resp.content_length = size
     if request.method == "HEAD":
