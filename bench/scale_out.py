@@ -166,7 +166,7 @@ async def measure(replicas: Replicas, args) -> dict:
             path = replicas.dir / "blobs" / published.conda_document_key(owner, "public", "main", "linux-64/repodata.json")
             while True:
                 try:
-                    if fn in json.loads(await asyncio.to_thread(path.read_bytes)).get("packages.conda", {}):
+                    if fn in json.loads(published.document_body(await asyncio.to_thread(path.read_bytes))).get("packages.conda", {}):
                         latencies.append(time.perf_counter() - t_pub)
                         return
                 except (FileNotFoundError, ValueError):

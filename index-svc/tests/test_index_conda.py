@@ -100,8 +100,15 @@ def test_documents_are_well_formed(channel):
 
 
 async def _snapshot(blobs, owner):
+    """Every published document's body; each stored with the ETag of its sha256 (what the
+    gateway serves without hashing)."""
     keys = sorted([k async for k in blobs.list(published.conda_owner_prefix(owner)) if not k.endswith(("state.json", "manifest.json"))])
-    return {k: await blobs.read_bytes(k) for k in keys}
+    out = {}
+    for k in keys:
+        etag, body = published.parse_stored_document(await blobs.read_bytes(k))
+        assert etag == published.etag_of_digest(hashlib.sha256(body).hexdigest()), k
+        out[k] = body
+    return out
 
 
 def _indexed(f: CondaFile, owner="alice") -> IndexedFile:
@@ -158,7 +165,7 @@ async def test_start_republishes_what_a_crash_left(channel, tmp_path):
     # the event was applied, then the process died before publishing it
     await store.apply_event(AppliedEvent("e1", "file.committed", "alice", 1), [UpsertFile(_indexed(f))])
     await CondaIndexPublisher(store, blobs).start()
-    noarch = json.loads(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "noarch/repodata.json")))
+    noarch = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "noarch/repodata.json"))))
     assert set(noarch["packages.conda"]) == {"myutil-0.3.0-0.conda"}
     await store.close()
 
@@ -169,7 +176,7 @@ async def _shards_on_disk(blobs, owner, view, label, subdir):
 
 
 async def _shards_indexed(blobs, owner, view, label, subdir):
-    raw = await blobs.read_bytes(published.conda_document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
+    raw = published.document_body(await blobs.read_bytes(published.conda_document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst")))
     index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
     return {f"{bytes(h).hex()}.msgpack.zst" for h in index["shards"].values()}
 
@@ -237,7 +244,7 @@ async def test_store_resynced_elsewhere_is_reloaded_at_the_next_event(channel, t
     change = [UpsertFile(_indexed(f2))]  # the next event touches the same subdir
     await store.apply_event(AppliedEvent("e2", "file.committed", "alice", 1), change)
     await pub.publish("alice", change)
-    linux = json.loads(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json")))
+    linux = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json"))))
     assert set(linux["packages"]) | set(linux["packages.conda"]) == {f.fn for f in (f0, f1, f2)}
     # a resync also removes what the registry no longer has
     await resync_store(store, "alice", [_indexed(f1)])
@@ -410,7 +417,7 @@ async def test_a_restarted_publisher_publishes_a_removal_and_leaves_the_rest(tmp
     change = [RemoveFile("alice", a.package, a.version, a.basename)]
     await store.apply_event(AppliedEvent("e2", "test", "alice", 1), change)
     await CondaIndexPublisher(store, blobs).publish("alice", change)
-    linux = json.loads(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json")))
+    linux = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json"))))
     assert linux["packages.conda"] == {}
     assert not [k for k in blobs.written if "/noarch/" in k]  # unchanged: found published already
 
@@ -451,7 +458,7 @@ async def test_a_failed_write_is_retried_at_the_next_publish(tmp_path, store, sy
     with pytest.raises(OSError):
         await event("e2", a2)
     await event("e3", b)  # touches another subdir; the one that failed is written too
-    current = json.loads(await blobs.read_bytes(published.conda_document_key("alice", "private", "main", "linux-64/current_repodata.json")))
+    current = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "private", "main", "linux-64/current_repodata.json"))))
     assert set(current["packages.conda"]) == {a2.fn}
     await _assert_equals_rebuild(blobs, {(f.package, f.version, f.basename): f for f in (a, a2, b)}, tmp_path, "after the retry")
 

@@ -144,7 +144,7 @@ async def test_two_replicas_one_killed_every_index_equals_the_rebuild(tmp_path, 
         for owner, kept in expected.items():
             files = await a.store.list_files(owner)
             assert sorted(f.basename for f in files) == sorted(f.basename for f in kept), owner
-            repodata = json.loads(await a.blobs.read_bytes(published.conda_document_key(owner, "public", "main", "linux-64/repodata.json")))
+            repodata = json.loads(published.document_body(await a.blobs.read_bytes(published.conda_document_key(owner, "public", "main", "linux-64/repodata.json"))))
             assert sorted(repodata["packages.conda"]) == sorted(f.fn for f in kept), owner  # the removed one did not come back
             fresh = FilesystemBlobStore(tmp_path / f"rebuild-{owner}")
             for view in published.VIEWS:

@@ -7,7 +7,9 @@ files did not change since it was last written is not rewritten (after a restart
 manifest's hash of each published repodata.json tells). Write order keeps readers
 consistent: shards, then the subdir's documents, then the shard index, then channeldata
 and the manifest. Compressions run in worker threads while the event loop writes what is
-ready, the public view's repodata.json first.
+ready, the public view's repodata.json first. Every document the gateway serves is stored
+with its ETag in front (servicekit.published): the sha256 taken here once per version, in
+the same worker threads, so the gateway answers without hashing.
 
 Replicas: every document is written with a generation, the owner's applied-event count
 the documents reflect, by a compare-and-set in the blob store (`write_if_newer`). A replica
@@ -30,12 +32,12 @@ from collections.abc import Iterable, Sequence
 import msgpack
 import zstandard
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
-from pkgcloud_servicekit.published import VIEWS, conda_document_key, conda_label_prefix, conda_manifest_key, conda_owner_prefix, conda_state_key
+from pkgcloud_servicekit.published import VIEWS, conda_document_key, conda_label_prefix, conda_manifest_key, conda_owner_prefix, conda_state_key, document_body
 
 from ..store import FileChange, IndexStore
 from .owner_channels import OwnerChannels, Placement, conda_file
 from .records import CondaFile
-from .subdir_index import SubdirDocuments, SubdirIndex
+from .subdir_index import SubdirDocuments, SubdirIndex, stored_shard, stored_with_sha256
 
 __all__ = ["CondaIndexPublisher", "conda_file"]
 
@@ -280,7 +282,8 @@ class CondaIndexPublisher:
     async def _then_put(self, before: asyncio.Future, owner: str, view: str, label: str, channeldata: bytes,
                         generation: int | None) -> None:
         await before  # the label's subdir documents first
-        await self._write(conda_document_key(owner, view, label, "channeldata.json"), channeldata, generation)
+        stored, _ = await asyncio.to_thread(stored_with_sha256, channeldata)
+        await self._write(conda_document_key(owner, view, label, "channeldata.json"), stored, generation)
 
     async def _write_subdir(self, owner: str, view: str, label: str, subdir: str, docs: SubdirDocuments, *,
                             sweep: bool = False, generation: int | None = None) -> tuple[str, int]:
@@ -300,12 +303,10 @@ class CondaIndexPublisher:
         await self._put_all(owner, view, label, [(p, new_shards[p]) for p in sorted(new_shards.keys() - written)])
         written.update(new_shards)
 
-        async def put(path: str, data: bytes | None = None) -> None:
-            if data is None:
-                data = await docs.compressed(path)
-            await self._write(conda_document_key(owner, view, label, path), data, generation)
+        async def put(path: str) -> None:
+            await self._write(conda_document_key(owner, view, label, path), await docs.stored(path), generation)
 
-        await asyncio.gather(*(put(p, data) for p, data in docs.plain.items()), *(put(p) for p in docs.compressed_paths))
+        await asyncio.gather(*(put(p) for p in docs.plain), *(put(p) for p in docs.compressed_paths))
         # the shard index last: it must never name a shard that is not there yet
         await put(docs.shard_index_path)
         await self._collect_shards(owner, view, label, subdir, set(new_shards), sweep=sweep)
@@ -315,13 +316,13 @@ class CondaIndexPublisher:
         # Independent blobs: written a batch at a time, so a store's per-write latency
         # (fsync on a filesystem, a round trip to S3) overlaps instead of adding up.
         for i in range(0, len(items), _WRITE_BATCH):
-            await asyncio.gather(*(self.blobs.write_bytes(conda_document_key(owner, view, label, p), data)
+            await asyncio.gather(*(self.blobs.write_bytes(conda_document_key(owner, view, label, p), stored_shard(p, data))
                                    for p, data in items[i:i + _WRITE_BATCH]))
 
     async def _published_shards(self, owner: str, view: str, label: str, subdir: str) -> set[str]:
         try:
             raw = await self.blobs.read_bytes(conda_document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
-            index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
+            index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(document_body(raw)))
             return {f"{subdir}/shards/{bytes(h).hex()}.msgpack.zst" for h in index.get("shards", {}).values()}
         except (BlobNotFound, ValueError, zstandard.ZstdError, msgpack.UnpackException, AttributeError, TypeError):
             return set()
