@@ -139,8 +139,8 @@ async def wait_balanced(replicas: Replicas, timeout: float = 30) -> None:
 
 
 async def measure(replicas: Replicas, args) -> dict:
-    from pkgcloud_index.conda import layout
     from pkgcloud_protos.v1 import events_pb2
+    from pkgcloud_servicekit import published
     from pkgcloud_servicekit.eventbus.rabbitmq import RabbitMQEventBus
     from pkgcloud_servicekit.events import new_event
 
@@ -163,10 +163,10 @@ async def measure(replicas: Replicas, args) -> dict:
         pending: list[asyncio.Task] = []
 
         async def visible(owner: str, fn: str, t_pub: float) -> None:
-            path = replicas.dir / "blobs" / layout.document_key(owner, "public", "main", "linux-64/repodata.json")
+            path = replicas.dir / "blobs" / published.conda_document_key(owner, "public", "main", "linux-64/repodata.json")
             while True:
                 try:
-                    if fn in json.loads(await asyncio.to_thread(path.read_bytes)).get("packages.conda", {}):
+                    if fn in json.loads(published.document_body(await asyncio.to_thread(path.read_bytes))).get("packages.conda", {}):
                         latencies.append(time.perf_counter() - t_pub)
                         return
                 except (FileNotFoundError, ValueError):

@@ -23,6 +23,7 @@ import requests
 from e2e_harness.anaconda_cli import AnacondaCLI
 from e2e_harness.status import wait_applied
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from pkgcloud_servicekit.published import rendered_html_key
 
 PASSWORD = "nora-password-1"
 # a 1x1 red PNG
@@ -87,7 +88,7 @@ class NotebookFlows:
         wait_applied("render", topo.grpc["render"], "nora", 1)
         if topo.name == "all":  # rendered by the event, before anyone asked (filesystem blob store)
             sha = pkg["files"][0].get("sha256") or requests.get(f"{topo.api_url}/dist/nora/my-notebook/1/my-notebook.ipynb", timeout=10).json()["sha256"]
-            assert list(topo.data_dir.rglob(f"rendered/*/{sha}.html")), "render-svc did not render on the upload event"
+            assert list(topo.data_dir.rglob(rendered_html_key("*", sha))), "render-svc did not render on the upload event"
         for url in (f"{topo.base_url}/notebooks/nora/my-notebook", f"{topo.base_url}/notebooks/nora/my-notebook/1"):
             r = requests.get(url, timeout=30)
             assert r.status_code == 200, r.text

@@ -8,10 +8,11 @@ import asyncio
 import hashlib
 
 import pytest
-from pkgcloud_gateway import conda
+from pkgcloud_gateway import conda, keys
 from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
 from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit.blobstore import content_key
+from pkgcloud_servicekit.published import conda_document_key, etag_of_digest, stored_document
 
 REPODATA = '{"info":{"subdir":"noarch"},"packages":{},"packages.conda":{"x-1-0.conda":{}},"removed":[],"repodata_version":1}'
 
@@ -25,16 +26,8 @@ def alice(fake_auth):
     return {"Authorization": f"token {token}"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_document_cache():
-    # the gateway reuses a document's bytes for a moment; each test has its own blob store
-    conda._cache.clear()
-    yield
-    conda._cache.clear()
-
-
 async def publish(blobs, owner, view, label, path, body: bytes) -> None:
-    await blobs.put_bytes(f"indexes/conda/{owner}/{view}/label/{label}/{path}", body)
+    await blobs.put_bytes(conda_document_key(owner, view, label, path), body)
 
 
 async def add_package_file(fake_registry, blobs, owner, name, version, basename, *, public=True, labels=("main",)) -> bytes:
@@ -79,11 +72,11 @@ async def test_head_answers_headers_without_body(client, blobs):
     assert r.status == 404
 
 
-async def test_new_content_gets_a_new_etag(client, blobs):
+async def test_new_content_gets_a_new_etag(client, app, blobs):
     await publish(blobs, "alice", "public", "main", "noarch/repodata.json", REPODATA.encode())
     first = (await client.get("/conda/alice/noarch/repodata.json")).headers["ETag"]
     await publish(blobs, "alice", "public", "main", "noarch/repodata.json", REPODATA.replace("x-1-0", "x-2-0").encode())
-    conda._cache.clear()  # as after the reuse window
+    app[keys.DOCUMENTS].clear()  # as after the reuse window
     r = await client.get("/conda/alice/noarch/repodata.json", headers={"If-None-Match": first})
     assert r.status == 200 and r.headers["ETag"] != first and "x-2-0" in await r.text()
 
@@ -184,3 +177,38 @@ async def test_a_new_index_is_served_at_once(client, blobs):
     second = await client.get("/conda/alice/noarch/repodata.json")
     assert await first.text() == REPODATA and await second.text() == newer
     assert first.headers["ETag"] != second.headers["ETag"]
+
+
+async def test_framed_documents_are_served_with_the_publishers_etag(client, blobs):
+    # index-svc stores `<etag>\n<body>`: the body goes out byte for byte, the ETag is the stored one
+    body = REPODATA.encode()
+    await blobs.put_bytes(conda_document_key("alice", "public", "main", "noarch/repodata.json"),
+                          stored_document('"0123456789abcdef0123456789abcdef"', body))
+    zst = b"\x28\xb5\x2f\xfd zst"
+    await blobs.put_bytes(conda_document_key("alice", "public", "main", "noarch/repodata.json.zst"), stored_document('"z1"', zst))
+    r = await client.get("/conda/alice/noarch/repodata.json")
+    assert r.status == 200 and await r.read() == body and r.headers["ETag"] == '"0123456789abcdef0123456789abcdef"'
+    assert r.headers["Content-Length"] == str(len(body)) and "Last-Modified" in r.headers
+    r = await client.get("/conda/alice/noarch/repodata.json.zst")
+    assert await r.read() == zst and r.headers["ETag"] == '"z1"' and r.headers["Content-Type"] == "application/zstd"
+    for inm in ('"z1"', 'W/"z1"', '"a", "z1"', "*"):
+        r = await client.get("/conda/alice/noarch/repodata.json.zst", headers={"If-None-Match": inm})
+        assert r.status == 304 and await r.read() == b"" and r.headers["ETag"] == '"z1"', inm
+        assert r.headers["Cache-Control"] == "public, max-age=0, must-revalidate" and "Last-Modified" in r.headers
+
+
+async def test_a_legacy_document_keeps_the_etag_it_had(client, blobs):
+    # published before the framing: hashed as the gateway always did, the ETag a framed copy now carries
+    await publish(blobs, "alice", "public", "main", "noarch/repodata.json", REPODATA.encode())
+    r = await client.get("/conda/alice/noarch/repodata.json")
+    assert r.headers["ETag"] == etag_of_digest(hashlib.sha256(REPODATA.encode()).hexdigest())
+
+
+async def test_package_file_revalidation_with_weak_tags_and_lists(client, blobs, fake_registry):
+    data = await add_package_file(fake_registry, blobs, "alice", "mylib", "1.0", "noarch/mylib-1.0-0.conda")
+    etag = f'"{hashlib.sha256(data).hexdigest()}"'
+    for inm in (f"W/{etag}", f'"x", {etag}', "*"):
+        r = await client.get("/conda/alice/noarch/mylib-1.0-0.conda", headers={"If-None-Match": inm})
+        assert r.status == 304 and r.headers["ETag"] == etag and "Content-Disposition" not in r.headers, inm
+    key = ("alice", "mylib", "1.0", "noarch/mylib-1.0-0.conda")
+    assert fake_registry.files[key].download_count == 0  # a revalidation is not a download

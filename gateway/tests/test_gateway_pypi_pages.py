@@ -9,6 +9,7 @@ import json
 
 from pkgcloud_gateway.blob_freshness import TAG_RECHECK_S
 from pkgcloud_gateway.pypi import JSON_TYPE
+from pkgcloud_servicekit.published import pypi_page_key, stored_document
 
 PIP_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 PAGE = "/pypi/alice/simple/proj/"
@@ -21,7 +22,7 @@ def page(n_files: int) -> bytes:
 
 
 async def store_page(blobs, body: bytes, etag: str, project: str = "proj") -> None:
-    await blobs.put_bytes(f"indexes/pypi/alice/public/main/simple/{project}/index.json", etag.encode() + b"\n" + body)
+    await blobs.put_bytes(pypi_page_key("alice", "public", "main", "json", project), stored_document(etag, body))
 
 
 async def test_gzip_for_clients_that_accept_it(client, alice, blobs):
@@ -70,3 +71,12 @@ async def test_a_new_page_is_served_at_once(client, alice, blobs):
     await asyncio.sleep(2 * TAG_RECHECK_S)  # tags are looked at every 10 ms (the TTL is 1 s)
     second = await client.get(PAGE, headers={"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip"})
     assert second.headers["ETag"] == '"b-gz"' and len((await second.json())["files"]) == 4
+
+
+async def test_revalidation_with_weak_tags_lists_and_star(client, alice, blobs):
+    await store_page(blobs, page(50), '"v1"')
+    for inm in ('W/"v1"', '"v0", "v1-gz"', "*"):
+        r = await client.get(PAGE, headers={"Accept": PIP_ACCEPT, "Accept-Encoding": "gzip", "If-None-Match": inm})
+        assert r.status == 304 and await r.read() == b"", inm
+        assert r.headers["ETag"] == '"v1-gz"' and r.headers["Vary"] == "Accept, Accept-Encoding"
+        assert r.headers["Cache-Control"].startswith("max-age=0, must-revalidate") and "Content-Encoding" not in r.headers

@@ -13,13 +13,13 @@ import msgpack
 import pytest
 import zstandard
 from e2e_harness.conda_packages import build
-from pkgcloud_index.conda import layout
 from pkgcloud_index.conda.builder import ChannelIndexBuilder
 from pkgcloud_index.conda.publisher import CondaIndexPublisher
 from pkgcloud_index.conda.records import CondaFile
 from pkgcloud_index.store import AppliedEvent, IndexedFile, RemoveFile, UpsertFile
 from pkgcloud_index.store.sqlite import SqliteIndexStore
 from pkgcloud_registry.inspectors.conda import build_attrs, read_metadata, split_basename
+from pkgcloud_servicekit import published
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
 
 
@@ -100,8 +100,15 @@ def test_documents_are_well_formed(channel):
 
 
 async def _snapshot(blobs, owner):
-    keys = sorted([k async for k in blobs.list(f"{layout.PREFIX}/{owner}/") if not k.endswith(("state.json", "manifest.json"))])
-    return {k: await blobs.read_bytes(k) for k in keys}
+    """Every published document's body; each stored with the ETag of its sha256 (what the
+    gateway serves without hashing)."""
+    keys = sorted([k async for k in blobs.list(published.conda_owner_prefix(owner)) if not k.endswith(("state.json", "manifest.json"))])
+    out = {}
+    for k in keys:
+        etag, body = published.parse_stored_document(await blobs.read_bytes(k))
+        assert etag == published.etag_of_digest(hashlib.sha256(body).hexdigest()), k
+        out[k] = body
+    return out
 
 
 def _indexed(f: CondaFile, owner="alice") -> IndexedFile:
@@ -130,12 +137,12 @@ async def test_incremental_equals_rebuild_and_views_labels(channel, tmp_path):
     await pub.publish("alice", change)
 
     incremental = await _snapshot(blobs, "alice")
-    pub_main = json.loads(incremental[layout.document_key("alice", "public", "main", "linux-64/repodata.json")])
-    priv_main = json.loads(incremental[layout.document_key("alice", "private", "main", "linux-64/repodata.json")])
+    pub_main = json.loads(incremental[published.conda_document_key("alice", "public", "main", "linux-64/repodata.json")])
+    priv_main = json.loads(incremental[published.conda_document_key("alice", "private", "main", "linux-64/repodata.json")])
     assert set(pub_main["packages.conda"]) == {"mylib-1.1.0-h1_0.conda"} and pub_main["packages"] == {}
     assert set(priv_main["packages.conda"]) == {"mylib-1.1.0-h1_0.conda", "myapp-2.0.0-h7_1.conda"}
-    assert json.loads(incremental[layout.document_key("alice", "public", "main", "noarch/repodata.json")])["packages.conda"] == {}
-    dev = json.loads(incremental[layout.document_key("alice", "public", "dev", "noarch/repodata.json")])
+    assert json.loads(incremental[published.conda_document_key("alice", "public", "main", "noarch/repodata.json")])["packages.conda"] == {}
+    dev = json.loads(incremental[published.conda_document_key("alice", "public", "dev", "noarch/repodata.json")])
     assert set(dev["packages.conda"]) == {"myutil-0.3.0-0.conda"}
 
     # a rebuild from the same records (as the registry holds them) writes the same bytes
@@ -158,18 +165,18 @@ async def test_start_republishes_what_a_crash_left(channel, tmp_path):
     # the event was applied, then the process died before publishing it
     await store.apply_event(AppliedEvent("e1", "file.committed", "alice", 1), [UpsertFile(_indexed(f))])
     await CondaIndexPublisher(store, blobs).start()
-    noarch = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "noarch/repodata.json")))
+    noarch = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "noarch/repodata.json"))))
     assert set(noarch["packages.conda"]) == {"myutil-0.3.0-0.conda"}
     await store.close()
 
 
 async def _shards_on_disk(blobs, owner, view, label, subdir):
-    prefix = layout.document_key(owner, view, label, f"{subdir}/shards/")
+    prefix = published.conda_document_key(owner, view, label, f"{subdir}/shards/")
     return {k.rsplit("/", 1)[1] async for k in blobs.list(prefix)}
 
 
 async def _shards_indexed(blobs, owner, view, label, subdir):
-    raw = await blobs.read_bytes(layout.document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
+    raw = published.document_body(await blobs.read_bytes(published.conda_document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst")))
     index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
     return {f"{bytes(h).hex()}.msgpack.zst" for h in index["shards"].values()}
 
@@ -211,11 +218,11 @@ async def test_rebuild_sweeps_shards_nobody_references(channel, tmp_path):
     blobs = FilesystemBlobStore(tmp_path / "blobs")
     files = _files(paths)
     await CondaIndexPublisher(None, blobs).rebuild_from("alice", files)  # type: ignore[arg-type]
-    stray = layout.document_key("alice", "public", "main", "linux-64/shards/" + "ab" * 32 + ".msgpack.zst")
+    stray = published.conda_document_key("alice", "public", "main", "linux-64/shards/" + "ab" * 32 + ".msgpack.zst")
     await blobs.put_bytes(stray, b"left by a crash")
     await CondaIndexPublisher(None, blobs).rebuild_from("alice", files[1:])  # type: ignore[arg-type]
     assert not await blobs.exists(stray)
-    for view in layout.VIEWS:
+    for view in published.VIEWS:
         assert await _shards_on_disk(blobs, "alice", view, "main", "linux-64") >= await _shards_indexed(blobs, "alice", view, "main", "linux-64")
 
 
@@ -237,7 +244,7 @@ async def test_store_resynced_elsewhere_is_reloaded_at_the_next_event(channel, t
     change = [UpsertFile(_indexed(f2))]  # the next event touches the same subdir
     await store.apply_event(AppliedEvent("e2", "file.committed", "alice", 1), change)
     await pub.publish("alice", change)
-    linux = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "linux-64/repodata.json")))
+    linux = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json"))))
     assert set(linux["packages"]) | set(linux["packages.conda"]) == {f.fn for f in (f0, f1, f2)}
     # a resync also removes what the registry no longer has
     await resync_store(store, "alice", [_indexed(f1)])
@@ -248,7 +255,7 @@ async def test_store_resynced_elsewhere_is_reloaded_at_the_next_event(channel, t
 # --- sequences of changes: the incremental path against a rebuild, step by step ------------------
 async def _manifest(blobs, owner, view):
     try:
-        return json.loads(await blobs.read_bytes(layout.manifest_key(owner, view)))
+        return json.loads(await blobs.read_bytes(published.conda_manifest_key(owner, view)))
     except Exception:
         return None
 
@@ -257,16 +264,16 @@ async def _assert_equals_rebuild(blobs, registry, tmp_path, step):
     """A rebuild from the registry's records (into another store holding the same manifests:
     a subdir once published stays published) writes exactly the documents we hold."""
     fresh = FilesystemBlobStore(tmp_path / f"rebuild-{step}")
-    for view in layout.VIEWS:
+    for view in published.VIEWS:
         if (manifest := await _manifest(blobs, "alice", view)) is not None:
-            await fresh.put_bytes(layout.manifest_key("alice", view), json.dumps(manifest).encode())
+            await fresh.put_bytes(published.conda_manifest_key("alice", view), json.dumps(manifest).encode())
     await CondaIndexPublisher(None, fresh).rebuild_from("alice", list(registry.values()))  # type: ignore[arg-type]
     ours, theirs = await _snapshot(blobs, "alice"), await _snapshot(fresh, "alice")
     documents = {k for k in ours | theirs if "/shards/" not in k}
     assert {k for k in documents if ours.get(k) != theirs.get(k)} == set(), step
     # every shard a rebuild names is there, with the same bytes (ours may still hold the last generation)
     assert {k: v for k, v in theirs.items() if "/shards/" in k}.items() <= ours.items(), step
-    for view in layout.VIEWS:
+    for view in published.VIEWS:
         assert await _manifest(blobs, "alice", view) == await _manifest(fresh, "alice", view), step
     # each subdir lists exactly its files: nothing private in the public view
     for key, body in ours.items():
@@ -410,7 +417,7 @@ async def test_a_restarted_publisher_publishes_a_removal_and_leaves_the_rest(tmp
     change = [RemoveFile("alice", a.package, a.version, a.basename)]
     await store.apply_event(AppliedEvent("e2", "test", "alice", 1), change)
     await CondaIndexPublisher(store, blobs).publish("alice", change)
-    linux = json.loads(await blobs.read_bytes(layout.document_key("alice", "public", "main", "linux-64/repodata.json")))
+    linux = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "public", "main", "linux-64/repodata.json"))))
     assert linux["packages.conda"] == {}
     assert not [k for k in blobs.written if "/noarch/" in k]  # unchanged: found published already
 
@@ -451,7 +458,7 @@ async def test_a_failed_write_is_retried_at_the_next_publish(tmp_path, store, sy
     with pytest.raises(OSError):
         await event("e2", a2)
     await event("e3", b)  # touches another subdir; the one that failed is written too
-    current = json.loads(await blobs.read_bytes(layout.document_key("alice", "private", "main", "linux-64/current_repodata.json")))
+    current = json.loads(published.document_body(await blobs.read_bytes(published.conda_document_key("alice", "private", "main", "linux-64/current_repodata.json"))))
     assert set(current["packages.conda"]) == {a2.fn}
     await _assert_equals_rebuild(blobs, {(f.package, f.version, f.basename): f for f in (a, a2, b)}, tmp_path, "after the retry")
 
@@ -495,6 +502,6 @@ async def test_a_stale_replica_never_writes_over_a_newer_publish(tmp_path, store
     assert held.skipped  # A found generation 3 stored, and stopped there
     assert "alice" not in replica_a._channels
     for subdir in ("linux-64", "noarch"):
-        assert await held.generation(layout.document_key("alice", "public", "main", f"{subdir}/repodata.json")) == 3
+        assert await held.generation(published.conda_document_key("alice", "public", "main", f"{subdir}/repodata.json")) == 3
     tz = synthetic_conda_file("tzdata", "1", subdir="noarch")
     await _assert_equals_rebuild(held, {(f.package, f.version, f.basename): f for f in (a, tz)}, tmp_path, "after the race")

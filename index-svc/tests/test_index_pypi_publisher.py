@@ -7,9 +7,10 @@ import json
 import pytest
 from pkgcloud_index.converters import IncomingEvent
 from pkgcloud_index.core import IndexCore
-from pkgcloud_index.pypi import PypiIndexPublisher, page_key, parse_stored_page
+from pkgcloud_index.pypi import PypiIndexPublisher
 from pkgcloud_index.store import IndexedFile, RemoveFile, SetPackagePrivacy, UpsertFile
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
+from pkgcloud_servicekit.published import parse_stored_document, pypi_page_key
 
 
 def pyfile(package, version, basename, *, public=True, labels=("main",), yanked=False):
@@ -30,7 +31,7 @@ async def setup(index_store, tmp_path):
 
     async def page(view, project="", fmt="json", label="main"):
         try:
-            etag, body = parse_stored_page(await blobs.read_bytes(page_key("o", view, label, fmt, project)))
+            etag, body = parse_stored_document(await blobs.read_bytes(pypi_page_key("o", view, label, fmt, project)))
         except KeyError:
             return None
         return json.loads(body) if fmt == "json" else body.decode()
@@ -111,6 +112,6 @@ async def test_a_stale_replica_never_writes_an_older_page(index_store, tmp_path)
     held.release.set()
     await stalled
     assert held.refused >= 1
-    _, body = parse_stored_page(await held.read_bytes(page_key("o", "public", "main", "json", "pkg")))
+    _, body = parse_stored_document(await held.read_bytes(pypi_page_key("o", "public", "main", "json", "pkg")))
     assert json.loads(body)["versions"] == ["1.0", "2.0"]
-    assert await held.generation(page_key("o", "public", "main", "json", "pkg")) == 2
+    assert await held.generation(pypi_page_key("o", "public", "main", "json", "pkg")) == 2

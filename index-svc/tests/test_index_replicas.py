@@ -12,12 +12,12 @@ import socket
 import uuid
 
 import pytest
-from pkgcloud_index.conda import layout
 from pkgcloud_index.conda.publisher import CondaIndexPublisher
 from pkgcloud_index.consumer import CONSUMER_NAME, IndexEventConsumer
 from pkgcloud_index.core import IndexCore
 from pkgcloud_index.store.sqlite import SqliteIndexStore
 from pkgcloud_protos.v1 import common_pb2, events_pb2
+from pkgcloud_servicekit import published
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
 from pkgcloud_servicekit.eventbus.rabbitmq import RabbitMQEventBus
 from pkgcloud_servicekit.eventbus.topology import delete_topology, peek_dead_letters
@@ -133,7 +133,7 @@ async def test_two_replicas_one_killed_every_index_equals_the_rebuild(tmp_path, 
         async def all_published() -> bool:
             for owner in OWNERS:
                 try:
-                    state = json.loads(await a.blobs.read_bytes(layout.state_key(owner)))
+                    state = json.loads(await a.blobs.read_bytes(published.conda_state_key(owner)))
                 except Exception:
                     return False
                 if state.get("events_applied") != 7:
@@ -144,11 +144,11 @@ async def test_two_replicas_one_killed_every_index_equals_the_rebuild(tmp_path, 
         for owner, kept in expected.items():
             files = await a.store.list_files(owner)
             assert sorted(f.basename for f in files) == sorted(f.basename for f in kept), owner
-            repodata = json.loads(await a.blobs.read_bytes(layout.document_key(owner, "public", "main", "linux-64/repodata.json")))
+            repodata = json.loads(published.document_body(await a.blobs.read_bytes(published.conda_document_key(owner, "public", "main", "linux-64/repodata.json"))))
             assert sorted(repodata["packages.conda"]) == sorted(f.fn for f in kept), owner  # the removed one did not come back
             fresh = FilesystemBlobStore(tmp_path / f"rebuild-{owner}")
-            for view in layout.VIEWS:
-                await fresh.put_bytes(layout.manifest_key(owner, view), await a.blobs.read_bytes(layout.manifest_key(owner, view)))
+            for view in published.VIEWS:
+                await fresh.put_bytes(published.conda_manifest_key(owner, view), await a.blobs.read_bytes(published.conda_manifest_key(owner, view)))
             await CondaIndexPublisher(None, fresh).rebuild_from(owner, kept)  # type: ignore[arg-type]
             ours, theirs = await _snapshot(a.blobs, owner), await _snapshot(fresh, owner)
             documents = {k for k in ours | theirs if "/shards/" not in k}

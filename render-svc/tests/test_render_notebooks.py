@@ -11,10 +11,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pkgcloud_render.metrics import RENDERS
-from pkgcloud_render.notebooks import IMAGES_PREFIX, NotebookRenders, failed_key, html_key
+from pkgcloud_render.notebooks import NotebookRenders, failed_key, html_key
 from pkgcloud_render.pool import RenderPool
 from pkgcloud_servicekit.blobstore import content_key
 from pkgcloud_servicekit.blobstore.filesystem import FilesystemBlobStore
+from pkgcloud_servicekit.published import rendered_image_key
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVQI12P4z8AAAAMBAQAY3Y2wAAAAAElFTkSuQmCC")
 
@@ -64,7 +65,7 @@ async def test_render_is_stored_with_images_out_of_the_page_and_then_served_from
     assert "first-1" in page and "base64" not in page
     image = hashlib_name(PNG)
     assert f'src="__images__/{image}"' in page
-    assert await blobs.read_bytes(IMAGES_PREFIX + image) == PNG
+    assert await blobs.read_bytes(rendered_image_key(image)) == PNG
     again = await renders.render(sha, key)
     assert again.status == "ok" and again.render_ms == 0  # from the store, no render
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from pkgcloud_servicekit.published import VIEWS, conda_document_key, conda_state_key
+
 from .topology import Topology
 
 
@@ -19,15 +21,17 @@ def _blob_store(topo: Topology):
 
 def published(topo: Topology, owner: str) -> dict[str, bytes]:
     """The owner's published conda documents, straight from the bucket (no gateway cache):
-    every JSON document and shard index, without index-svc's own bookkeeping."""
+    the body of every JSON document and shard index (without the stored ETag line), without
+    index-svc's own bookkeeping."""
+    from pkgcloud_servicekit.published import conda_manifest_key, conda_owner_prefix, document_body
 
     async def read() -> dict[str, bytes]:
         blobs = _blob_store(topo)
         try:
-            keys = [k async for k in blobs.list(f"indexes/conda/{owner}/")]
-            wanted = [k for k in keys if (k.endswith(".json") or k.endswith("repodata_shards.msgpack.zst"))
-                      and not k.endswith(("/manifest.json", "/state.json"))]
-            return {k: await blobs.read_bytes(k) for k in sorted(wanted)}
+            bookkeeping = {conda_state_key(owner)} | {conda_manifest_key(owner, v) for v in VIEWS}
+            keys = [k async for k in blobs.list(conda_owner_prefix(owner))]
+            wanted = [k for k in keys if (k.endswith(".json") or k.endswith("repodata_shards.msgpack.zst")) and k not in bookkeeping]
+            return {k: document_body(await blobs.read_bytes(k)) for k in sorted(wanted)}
         finally:
             await blobs.close()
 
@@ -35,7 +39,7 @@ def published(topo: Topology, owner: str) -> dict[str, bytes]:
 
 
 def noarch_files(docs: dict[str, bytes], owner: str) -> set[str]:
-    raw = docs.get(f"indexes/conda/{owner}/public/label/main/noarch/repodata.json")
+    raw = docs.get(conda_document_key(owner, "public", "main", "noarch/repodata.json"))
     if raw is None:
         return set()
     doc = json.loads(raw)
@@ -57,7 +61,7 @@ async def _read_state(topo: Topology, owner: str) -> bytes | None:
 
     blobs = _blob_store(topo)
     try:
-        return await blobs.read_bytes(f"indexes/conda/{owner}/state.json")
+        return await blobs.read_bytes(conda_state_key(owner))
     except BlobNotFound:
         return None
     finally:

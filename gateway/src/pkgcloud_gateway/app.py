@@ -16,6 +16,7 @@ from . import web as web_ui
 from .access_epoch import AccessEpoch
 from .clients import Clients
 from .credentials import CredentialResolver
+from .document_cache import DocumentCache
 from .errors import error_middleware
 from .observability import add_request_id_header, healthz, metrics, observe_middleware
 from .routing import add_route, mount_protocols
@@ -42,6 +43,7 @@ def init_app(settings: Settings, clients: Clients, blobs: BlobStore, *, bus: Eve
     app[keys.SETTINGS] = settings
     app[keys.CLIENTS] = clients
     app[keys.BLOBS] = blobs
+    app[keys.DOCUMENTS] = DocumentCache()
     # one epoch for both caches, shared with the other gateway processes on this data dir
     epoch = AccessEpoch(access_epoch.path_for(settings.data_dir))
     app[keys.ACCESS_EPOCH] = epoch

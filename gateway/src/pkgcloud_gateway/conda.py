@@ -10,21 +10,19 @@ count: downloads.open_download) and streamed from the blob store or redirected t
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
-from dataclasses import dataclass, field
-from email.utils import formatdate, parsedate_to_datetime
+from functools import cache
 
 from aiohttp import web
 from pkgcloud_protos.v1 import common_pb2
 from pkgcloud_servicekit import errors
-from pkgcloud_servicekit.blobstore import BlobNotFound
 from pkgcloud_servicekit.indexes import IndexView
+from pkgcloud_servicekit.published import conda_document_key, etag_of_digest
 
 from . import access, keys, web_catalog
 from .access import grant
-from .blob_freshness import Validity
+from .conditional import document_response, http_date
+from .document_cache import CachePolicy, Document
 from .downloads import open_download, send_blob
 from .index_views import conda_document
 from .routing import add_route
@@ -53,19 +51,8 @@ PACKAGE_FILE = "no-cache"
 # tags a rewritten document is noticed within 10 ms (blob_freshness), so the TTL is longer.
 UNTAGGED_CACHE_TTL_S = 0.1
 _TAGGED_TTL_S = 1.0
+INDEX_DOCUMENTS = CachePolicy(ttl_s=_TAGGED_TTL_S, untagged_ttl_s=UNTAGGED_CACHE_TTL_S)
 _CACHE_CONTROL = web.RequestKey("conda_cache_control", str)
-_PREFIX = "indexes/conda"
-
-
-@dataclass
-class _Doc:
-    body: bytes
-    etag: str
-    last_modified: float
-    valid: Validity = field(default_factory=Validity)
-
-
-_cache: dict[str, _Doc] = {}
 
 
 def create_app() -> web.Application:
@@ -105,14 +92,14 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
     if view is IndexView.PARTIAL and not (len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2"))):
         return await _partial_doc(request, owner, label, parts, readable)
     if len(parts) == 1 and parts[0] == "channeldata.json":
-        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/channeldata.json", "application/json", private,
+        return await _index_doc(request, conda_document_key(owner, view, label, "channeldata.json"), "application/json", private,
                                 fallback=b'{"channeldata_version":1,"packages":{},"subdirs":[]}')
     if len(parts) == 2 and parts[1] in INDEX_FILES:
         subdir, name = parts
         fallback = EMPTY_REPODATA.format(subdir).encode() if (subdir, name) == ("noarch", "repodata.json") else None
-        return await _index_doc(request, f"{_PREFIX}/{owner}/{view}/label/{label}/{subdir}/{name}", INDEX_FILES[name], private, fallback=fallback)
+        return await _index_doc(request, conda_document_key(owner, view, label, f"{subdir}/{name}"), INDEX_FILES[name], private, fallback=fallback)
     if len(parts) == 3 and parts[1] == "shards" and parts[2].endswith(".msgpack.zst"):
-        key = f"{_PREFIX}/{owner}/{view}/label/{label}/{parts[0]}/shards/{parts[2]}"
+        key = conda_document_key(owner, view, label, f"{parts[0]}/shards/{parts[2]}")
         request[_CACHE_CONTROL] = IMMUTABLE if not private else "private, max-age=31536000, immutable"
         return await _index_doc(request, key, "application/zstd", private, immutable=True)
     if len(parts) == 2 and parts[1].endswith((".conda", ".tar.bz2")):
@@ -123,81 +110,37 @@ async def channel_file(request: web.Request) -> web.StreamResponse:
 async def _partial_doc(request: web.Request, owner: str, label: str, parts: list[str], access) -> web.Response:
     """An index document for a principal who reads only some private packages (index_views)."""
     if len(parts) == 1 and parts[0] == "channeldata.json":
-        rel, ctype, fallback = f"label/{label}/channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
+        rel, ctype, fallback = "channeldata.json", "application/json", b'{"channeldata_version":1,"packages":{},"subdirs":[]}'
     elif len(parts) == 2 and parts[1] in INDEX_FILES:
-        rel, ctype = f"label/{label}/{parts[0]}/{parts[1]}", INDEX_FILES[parts[1]]
+        rel, ctype = f"{parts[0]}/{parts[1]}", INDEX_FILES[parts[1]]
         fallback = EMPTY_REPODATA.format(parts[0]).encode() if tuple(parts) == ("noarch", "repodata.json") else None
     else:
         raise errors.NotFound("Not found")
-    body, etag = await conda_document(request, f"{_PREFIX}/{owner}/public/{rel}", f"{_PREFIX}/{owner}/private/{rel}", parts[-1], access, fallback, _load)
+    body, etag = await conda_document(request, conda_document_key(owner, IndexView.PUBLIC, label, rel),
+                                       conda_document_key(owner, IndexView.PRIVATE, label, rel), parts[-1], access, fallback, INDEX_DOCUMENTS)
     request[_CACHE_CONTROL] = f"private, {REVALIDATE}"
-    doc = _Doc(body, etag, 0.0)
-    if _not_modified(request, doc):
-        return web.Response(status=304, headers={"ETag": etag})
-    return web.Response(body=body, headers={"ETag": etag, "Content-Type": ctype})
+    return document_response(request, body, {"ETag": etag, "Content-Type": ctype})
 
 
-async def _load(blobs, key: str) -> _Doc | None:
-    now = time.monotonic()
-    doc = _cache.get(key)
-    if doc is not None:
-        fresh, tag = doc.valid.fresh(blobs, key, now, ttl_s=_TAGGED_TTL_S, untagged_ttl_s=UNTAGGED_CACHE_TTL_S)
-        if fresh:
-            return doc
-    else:
-        tag = blobs.change_tag(key)
-    try:
-        body = await blobs.read_bytes(key)
-    except BlobNotFound:
-        _cache.pop(key, None)
-        return None
-    etag = '"' + (await _sha256_hex(body))[:32] + '"'
-    if doc is not None and doc.etag == etag:
-        doc.valid = Validity.read(tag, now)
-        return doc
-    if len(_cache) > 4096:
-        _cache.clear()
-    doc = _cache[key] = _Doc(body, etag, float(int(time.time())), Validity.read(tag, now))
-    return doc
-
-
-async def _sha256_hex(body: bytes) -> str:
-    # a large repodata.json (tens of MB) would hold the event loop for tens of milliseconds;
-    # hashlib releases the GIL, so a worker thread keeps other requests moving
-    if len(body) > 1024 * 1024:
-        return await asyncio.to_thread(lambda: hashlib.sha256(body).hexdigest())
-    return hashlib.sha256(body).hexdigest()
+@cache
+def _fallback(body: bytes) -> Document:
+    """What a missing noarch/repodata.json or channeldata.json is served as (no Last-Modified)."""
+    return Document(body, etag_of_digest(hashlib.sha256(body).hexdigest()))
 
 
 async def _index_doc(request: web.Request, key: str, content_type: str, private: bool, *, fallback: bytes | None = None,
                      immutable: bool = False) -> web.Response:
-    doc = await _load(request.config_dict[keys.BLOBS], key)
+    doc = await request.config_dict[keys.DOCUMENTS].get(request.config_dict[keys.BLOBS], key, INDEX_DOCUMENTS)
     if doc is None:
         if fallback is None:
             raise errors.NotFound("Not found")
-        doc = _Doc(fallback, '"' + hashlib.sha256(fallback).hexdigest()[:32] + '"', 0.0)
+        doc = _fallback(fallback)
     if not immutable:
         request[_CACHE_CONTROL] = f"{'private' if private else 'public'}, {REVALIDATE}"
     headers = {"ETag": doc.etag, "Content-Type": content_type}
     if doc.last_modified:
-        headers["Last-Modified"] = formatdate(doc.last_modified, usegmt=True)
-    if _not_modified(request, doc):
-        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
-    # aiohttp sends the headers (Content-Length included) and no body for HEAD
-    return web.Response(body=doc.body, headers=headers)
-
-
-def _not_modified(request: web.Request, doc: _Doc) -> bool:
-    inm = request.headers.get("If-None-Match")
-    if inm is not None:
-        return doc.etag in [t.strip().removeprefix("W/") for t in inm.split(",")] or inm.strip() == "*"
-    ims = request.headers.get("If-Modified-Since")
-    if ims and doc.last_modified:
-        try:
-            return doc.last_modified <= parsedate_to_datetime(ims).timestamp()
-        except (TypeError, ValueError):
-            return False
-    return False
+        headers["Last-Modified"] = http_date(doc.last_modified)
+    return document_response(request, doc.body, headers, last_modified=doc.last_modified)
 
 
 async def _package(request: web.Request, owner: str, label: str, subdir: str, fn: str) -> web.StreamResponse:

@@ -14,6 +14,7 @@ from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
 from . import keys
 from .clients import call
+from .conditional import not_modified, not_modified_response
 from .policy import ReadAccess
 
 
@@ -22,7 +23,7 @@ def _held_sha256(request: web.Request) -> list[str]:
     are `"<sha256>"` (send_blob's ETag); a matching one is answered 304, not bytes."""
     held = []
     for tag in request.headers.get("If-None-Match", "").split(","):
-        tag = tag.strip()
+        tag = tag.strip().removeprefix("W/")  # the weak comparison, as conditional.etag_matches
         if len(tag) > 2 and tag.startswith('"') and tag.endswith('"'):
             held.append(tag[1:-1])
     return held
@@ -38,7 +39,9 @@ async def open_download(
     caller may not read are the same NotFound ("File not found")."""
     resp = await call(request.config_dict[keys.CLIENTS].registry.OpenDownload(registry_pb2.DownloadRequest(
         ref=ref, access=registry_pb2.ReadAccess(everything=access.everything, packages=sorted(access.packages)),
-        label=label, type=file_type, count=count and request.method != "HEAD", cached_sha256=_held_sha256(request),
+        # `If-None-Match: *` holds whatever exists: a 304 (send_blob), so no download either
+        label=label, type=file_type, count=count and request.method != "HEAD" and request.headers.get("If-None-Match", "").strip() != "*",
+        cached_sha256=_held_sha256(request),
     )))
     return resp.file
 
@@ -60,7 +63,8 @@ async def send_blob(
     allow_redirect: bool = True,
     public: bool = False,
 ) -> web.StreamResponse:
-    """Answer with the blob: 302 to a presigned URL, 304 on a matching If-None-Match, or 200.
+    """Answer with the blob: 302 to a presigned URL, 304 when the client holds it
+    (conditional.py), or 200.
 
     A file can be replaced under its URL (`anaconda upload --force`), so a cache may keep it
     but must revalidate (`no-cache`; the ETag is the sha256). `public`: a shared cache may
@@ -83,8 +87,8 @@ async def send_blob(
     }
     if etag:
         headers["ETag"] = etag
-        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-            return web.Response(status=304, headers={"ETag": etag, "Cache-Control": cache_control})
+        if not_modified(request, etag):
+            return not_modified_response(headers)
     resp = web.StreamResponse(status=200, headers=headers)
     resp.content_length = size
     if request.method == "HEAD":

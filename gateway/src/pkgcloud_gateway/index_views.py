@@ -4,8 +4,8 @@ authorized user, a member of a group with read on chosen packages): the "partial
 index-svc publishes two views per owner: public (public packages) and private (all). The
 partial view is the public document plus, from the private one, exactly the entries of the
 packages the principal may read; it is built in memory from those two blobs (no database
-access) and kept keyed by both documents' ETags and the allowed set, so a repeat request
-costs a dictionary lookup. Compressed and sharded conda variants are not built for it:
+access) and kept in the document cache keyed by both documents' ETags and the allowed set, so
+a repeat request costs a dictionary lookup. Compressed and sharded conda variants are not built for it:
 they answer 404 and conda clients fall back to the plain JSON.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from typing import Any
 
 from aiohttp import web
@@ -21,26 +20,20 @@ from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.indexes import IndexView, normalize_project
 
 from . import keys
+from .document_cache import CachePolicy, Document, DocumentCache
 from .policy import ReadAccess
 
-_CACHE_ENTRIES = 1024
-_cache: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
+
+def _built(cache: DocumentCache, key: tuple, body: bytes) -> tuple[bytes, str]:
+    # the merged body's own digest: a change to a private package the caller may not read
+    # leaves the caller's document, and its ETag, as they were
+    doc = cache.keep_built(key, Document(body, '"p' + hashlib.sha256(body).hexdigest()[:32] + '"'))
+    return doc.body, doc.etag
 
 
-def _remember(key: tuple, body: bytes) -> tuple[bytes, str]:
-    value = (body, '"p' + hashlib.sha256(body).hexdigest()[:32] + '"')
-    _cache[key] = value
-    _cache.move_to_end(key)
-    while len(_cache) > _CACHE_ENTRIES:
-        _cache.popitem(last=False)
-    return value
-
-
-def _cached(key: tuple) -> tuple[bytes, str] | None:
-    hit = _cache.get(key)
-    if hit is not None:
-        _cache.move_to_end(key)
-    return hit
+def _cached(cache: DocumentCache, key: tuple) -> tuple[bytes, str] | None:
+    hit = cache.built(key)
+    return None if hit is None else (hit.body, hit.etag)
 
 
 def _conda_name(filename: str, record: Any) -> str:
@@ -74,15 +67,15 @@ def merge_conda(kind: str, public: bytes | None, private: bytes | None, allowed:
 
 
 async def conda_document(request: web.Request, key_public: str, key_private: str, name: str, access: ReadAccess,
-                         fallback: bytes | None, load) -> tuple[bytes, str]:
-    """(body, etag) of a conda index document in the partial view. `load(blobs, key)`: the
-    conda protocol's document cache, the one the public and private views use."""
+                         fallback: bytes | None, policy: CachePolicy) -> tuple[bytes, str]:
+    """(body, etag) of a conda index document in the partial view, from the public and
+    private documents as kept for those views (`policy`: the conda protocol's)."""
     if name.endswith(".zst") or name.endswith(".msgpack.zst"):
         raise errors.NotFound("Not found")
-    blobs = request.config_dict[keys.BLOBS]
-    pub, priv = await load(blobs, key_public), await load(blobs, key_private)
+    blobs, cache = request.config_dict[keys.BLOBS], request.config_dict[keys.DOCUMENTS]
+    pub, priv = await cache.get(blobs, key_public, policy), await cache.get(blobs, key_private, policy)
     cache_key = ("conda", key_public, pub and pub.etag, priv and priv.etag, access.packages)
-    hit = _cached(cache_key)
+    hit = _cached(cache, cache_key)
     if hit is not None:
         return hit
     kind = "channeldata" if name == "channeldata.json" else "repodata"
@@ -91,7 +84,7 @@ async def conda_document(request: web.Request, key_public: str, key_private: str
         if fallback is None:
             raise errors.NotFound("Not found")
         body = fallback
-    return _remember(cache_key, body)
+    return _built(cache, cache_key, body)
 
 
 normalize = normalize_project
@@ -125,14 +118,15 @@ def pypi_list(fmt: str, public_json: bytes | None, private_json: bytes | None, a
     return "\n".join(lines).encode()
 
 
-async def pypi_list_page(request: web.Request, cache, key_of, access: ReadAccess, fmt: str) -> tuple[bytes, str] | None:
-    """(body, etag) of the partial project list; key_of(view, fmt) names a stored page."""
-    blobs = request.config_dict[keys.BLOBS]
-    pub = await cache.get(blobs, key_of(IndexView.PUBLIC, "json"))
-    priv = await cache.get(blobs, key_of(IndexView.PRIVATE, "json"))
+async def pypi_list_page(request: web.Request, key_of, access: ReadAccess, fmt: str, policy: CachePolicy) -> tuple[bytes, str] | None:
+    """(body, etag) of the partial project list; key_of(view, fmt) names a stored page, kept
+    under `policy` (the pypi protocol's)."""
+    blobs, cache = request.config_dict[keys.BLOBS], request.config_dict[keys.DOCUMENTS]
+    pub = await cache.get(blobs, key_of(IndexView.PUBLIC, "json"), policy)
+    priv = await cache.get(blobs, key_of(IndexView.PRIVATE, "json"), policy)
     cache_key = ("pypi", key_of(IndexView.PUBLIC, fmt), fmt, pub and pub.etag, priv and priv.etag, access.packages)
-    hit = _cached(cache_key)
+    hit = _cached(cache, cache_key)
     if hit is not None:
         return hit
     body = pypi_list(fmt, pub and pub.body, priv and priv.body, access.packages)
-    return None if body is None else _remember(cache_key, body)
+    return None if body is None else _built(cache, cache_key, body)

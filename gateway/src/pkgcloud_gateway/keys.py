@@ -9,6 +9,7 @@ from pkgcloud_servicekit.blobstore import BlobStore
 from pkgcloud_servicekit.settings import Settings
 
 from .access_epoch import AccessEpoch
+from .document_cache import DocumentCache
 
 if TYPE_CHECKING:
     from .clients import Clients
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 SETTINGS = web.AppKey("settings", Settings)
 CLIENTS: web.AppKey[Clients] = web.AppKey("clients")
 BLOBS = web.AppKey("blobs", BlobStore)
+#: the published documents (and what is built from them) every protocol serves
+DOCUMENTS = web.AppKey("documents", DocumentCache)
 RESOLVER: web.AppKey[CredentialResolver] = web.AppKey("credential_resolver")
 #: moved when who-may-do-what changed; the caches above and policy.AccessCache follow it
 ACCESS_EPOCH = web.AppKey("access_epoch", AccessEpoch)

@@ -11,7 +11,8 @@ run: no script source at all, a `sandbox` that gives the page an opaque origin e
 directly, images only from the image route, the page's one stylesheet by hash.
 
 Cached views stay cheap: a public notebook's resolution (package -> rendered page) is kept for
-a few seconds and the finished page bytes in a bounded LRU, so a cached view makes no RPC.
+a few seconds and the finished page in the document cache (a form of the rendered page per
+image base), so a cached view makes no RPC.
 Private notebooks are checked on every request.
 """
 
@@ -20,9 +21,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 import re
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,21 +31,22 @@ from aiohttp import web
 from pkgcloud_protos.v1 import registry_pb2, render_pb2
 from pkgcloud_servicekit import errors
 from pkgcloud_servicekit.blobstore import BlobNotFound
+from pkgcloud_servicekit.published import rendered_image_key
 
 from . import access, keys
 from .access import grant
 from .clients import call
+from .conditional import document_response
 from .credentials import extract_credential
+from .document_cache import CachePolicy, Document
 from .routing import add_route, protocol_base_url, web_base_url
 from .web_session import session_principal
 
 NOT_FOUND = "Notebook not found"
 IMAGE_MARKER = b'src="__images__/'   # what render-svc writes where the image route goes
-IMAGES_PREFIX = "rendered/images/"
 _IMAGE = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif|webp|svg)$")
 _IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp", "svg": "image/svg+xml"}
 PUBLIC_RESOLUTION_TTL_S = 2.0
-PAGE_CACHE_BYTES = 64 * 1024 * 1024
 _FAILED_STATUS = {"invalid": 422, "size": 413, "time": 503}
 
 
@@ -54,47 +56,16 @@ class Resolved:
     expires: float
 
 
-@dataclass(frozen=True)
-class Page:
-    body: bytes
-    etag: str
-    csp: str
-
-
-class PageCache:
-    """Finished pages by (html key, image base), least recently used out first."""
-
-    def __init__(self, max_bytes: int = PAGE_CACHE_BYTES):
-        self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple[str, str], Page] = OrderedDict()
-        self._bytes = 0
-        self.resolved: dict[tuple[str, str, str], Resolved] = {}
-
-    def get(self, key: tuple[str, str]) -> Page | None:
-        page = self._pages.get(key)
-        if page is not None:
-            self._pages.move_to_end(key)
-        return page
-
-    def put(self, key: tuple[str, str], page: Page) -> None:
-        if len(page.body) > self.max_bytes // 4:
-            return
-        old = self._pages.pop(key, None)
-        if old is not None:
-            self._bytes -= len(old.body)
-        self._pages[key] = page
-        self._bytes += len(page.body)
-        while self._bytes > self.max_bytes:
-            _, evicted = self._pages.popitem(last=False)
-            self._bytes -= len(evicted.body)
-
-
-CACHE = web.AppKey("notebook_page_cache", PageCache)
+#: a public notebook's resolution: (owner, package, version) -> its rendered page
+RESOLVED = web.AppKey("notebook_resolutions", dict)
+#: a rendered page is named by the notebook's content and the renderer's version: it never
+#: changes, so it is never read again while kept (its served form is made per image base)
+RENDERED = CachePolicy(ttl_s=math.inf, untagged_ttl_s=math.inf, immutable=True, hash_unframed=False)
 
 
 def create_app() -> web.Application:
     app = web.Application()
-    app[CACHE] = PageCache()
+    app[RESOLVED] = {}
     r = app.router
     add_route(r, "GET", "/_images/{image}", image, access.PROBE)
     add_route(r, "GET", "/{owner}/{package}", page, access.NOTEBOOK_READ, wrap=_with_session)
@@ -199,12 +170,12 @@ def _failure(request: web.Request, e: RenderRefused, csp: str) -> web.Response:
 async def page(request: web.Request) -> web.StreamResponse:
     owner, package = request.match_info["owner"], request.match_info["package"]
     version = request.match_info.get("version", "")
-    cache = request.app[CACHE]
+    resolutions = request.app[RESOLVED]
     images_base = protocol_base_url(request, "notebooks") + "/_images/"
     csp_key = (images_base, web_base_url(request))
     now = time.monotonic()
     rkey = (owner, package, version)
-    resolved = cache.resolved.get(rkey)
+    resolved = resolutions.get(rkey)
     public = True
     if resolved is None or resolved.expires < now:
         try:
@@ -212,30 +183,30 @@ async def page(request: web.Request) -> web.StreamResponse:
         except RenderRefused as e:
             return _failure(request, e, page_csp(*csp_key))
         if public:
-            cache.resolved[rkey] = Resolved(html_key, now + PUBLIC_RESOLUTION_TTL_S)
-            if len(cache.resolved) > 10000:
-                cache.resolved.clear()
+            resolutions[rkey] = Resolved(html_key, now + PUBLIC_RESOLUTION_TTL_S)
+            if len(resolutions) > 10000:
+                resolutions.clear()
     else:
         html_key = resolved.html_key
-    pkey = (html_key, images_base)
-    built = cache.get(pkey)
-    if built is None:
-        try:
-            raw = await request.config_dict[keys.BLOBS].read_bytes(html_key)
-        except BlobNotFound:
-            cache.resolved.pop(rkey, None)
-            raise errors.NotFound(NOT_FOUND) from None
-        body = raw.replace(IMAGE_MARKER, b'src="' + images_base.encode())
-        built = Page(body=body, etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"', csp=page_csp(*csp_key, style_src(body)))
-        cache.put(pkey, built)
-    headers = _security_headers(built.csp)
+    documents = request.config_dict[keys.DOCUMENTS]
+    rendered = await documents.get(request.config_dict[keys.BLOBS], html_key, RENDERED)
+    if rendered is None:
+        resolutions.pop(rkey, None)
+        raise errors.NotFound(NOT_FOUND)
+
+    async def served(doc: Document) -> Document:
+        body = doc.body.replace(IMAGE_MARKER, b'src="' + images_base.encode())
+        csp = page_csp(*csp_key, style_src(body))
+        return Document(body, '"' + hashlib.sha256(body).hexdigest()[:40] + '"', headers={"Content-Security-Policy": csp})
+
+    built = await documents.form(html_key, rendered, csp_key, served)
+    headers = _security_headers(built.headers["Content-Security-Policy"])
     headers["ETag"] = built.etag
     headers["Cache-Control"] = "public, max-age=60" if public else "private, no-cache"
     if not public:
         headers["Vary"] = "Authorization, Cookie"
-    if built.etag in request.headers.get("If-None-Match", ""):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=built.body, content_type="text/html", charset="utf-8", headers=headers)
+    headers["Content-Type"] = "text/html; charset=utf-8"
+    return document_response(request, built.body, headers)
 
 
 async def image(request: web.Request) -> web.StreamResponse:
@@ -243,7 +214,7 @@ async def image(request: web.Request) -> web.StreamResponse:
     if not _IMAGE.match(name):
         raise errors.NotFound("Image not found")
     try:
-        data = await request.config_dict[keys.BLOBS].read_bytes(IMAGES_PREFIX + name)
+        data = await request.config_dict[keys.BLOBS].read_bytes(rendered_image_key(name))
     except BlobNotFound:
         raise errors.NotFound("Image not found") from None
     headers = _security_headers("default-src 'none'; style-src 'unsafe-inline'; sandbox")

@@ -2,7 +2,7 @@
 
 Mounted at /pypi and on pypi.<base_domain> (routing.py); every route also exists behind
 /t/<token>/. Simple pages are rendered by index-svc and stored with their ETag
-(`indexes/pypi/...`); serving one is a blob read (briefly cached in memory) with no hashing
+(pkgcloud_servicekit.published); serving one is a blob read (briefly cached in memory) with no hashing
 and no database access. File links are relative (`../../files/<package>/<version>/<file>`)
 so downloads stay under the same host, owner, label and token.
 
@@ -17,27 +17,25 @@ import asyncio
 import gzip
 import hashlib
 import re
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
 
 from aiohttp import web
 from pkgcloud_protos.v1 import common_pb2, registry_pb2
 from pkgcloud_servicekit import errors
-from pkgcloud_servicekit.blobstore import BlobNotFound, BlobTooLarge, sidecar_key
+from pkgcloud_servicekit.blobstore import BlobTooLarge, sidecar_key
 from pkgcloud_servicekit.indexes import IndexView, normalize_project
+from pkgcloud_servicekit.published import pypi_page_key
 
 from . import access, keys, web_catalog
 from .access import grant
-from .blob_freshness import Validity
 from .clients import call
+from .conditional import document_response, not_modified, not_modified_response
+from .document_cache import CachePolicy, Document
 from .downloads import open_download, send_blob
+from .index_views import pypi_list_page
 from .routing import add_route
 
-PAGE_PREFIX = "indexes/pypi"
 #: how long a page read from the blob store is reused (index updates are asynchronous anyway)
 PAGE_CACHE_TTL_S = 1.0
-PAGE_CACHE_ENTRIES = 4096
 CHUNK = 256 * 1024
 MAX_FIELDS_BYTES = 4 * 1024 * 1024
 
@@ -111,68 +109,25 @@ def _negotiate(accept: str, format_param: str) -> tuple[str, str] | None:
 
 # --- stored pages -----------------------------------------------------------------------
 
-
-@dataclass
-class _Page:
-    etag: str
-    body: bytes
-    gzip: bytes | None = None  # made on first demand, once per version of the page
-
-    @property
-    def gzip_etag(self) -> str:
-        # a representation of its own (RFC 9110 8.8.3): its own strong validator
-        return self.etag[:-1] + '-gz"'
+#: how pages are kept in the document cache: read again after the TTL, or sooner when the
+#: store's change tag says a page was rewritten; a missing page is kept too (404 storms)
+PAGES = CachePolicy(ttl_s=PAGE_CACHE_TTL_S, untagged_ttl_s=PAGE_CACHE_TTL_S, remember_missing=True)
 
 
-class PageCache:
-    """Recently read pages (bounded); a missing page is cached too, so 404 storms stay cheap.
-
-    A page is read again after ttl_s, or sooner when the store's change tag says it was
-    rewritten (blob_freshness)."""
-
-    def __init__(self, ttl_s: float = PAGE_CACHE_TTL_S, entries: int = PAGE_CACHE_ENTRIES):
-        self.ttl_s = ttl_s
-        self.entries = entries
-        self._pages: OrderedDict[str, _Page | None] = OrderedDict()
-        self._valid: dict[str, Validity] = {}
-
-    async def get(self, blobs, key: str) -> _Page | None:
-        now = time.monotonic()
-        if key in self._pages:
-            fresh, tag = self._valid[key].fresh(blobs, key, now, ttl_s=self.ttl_s, untagged_ttl_s=self.ttl_s)
-            if fresh:
-                return self._pages[key]
-        else:
-            tag = blobs.change_tag(key)
-        try:
-            blob = await blobs.read_bytes(key)
-            etag, _, body = blob.partition(b"\n")
-            page: _Page | None = _Page(etag.decode("ascii"), body)
-            old = self._pages.get(key)
-            if old is not None and old.etag == page.etag:
-                page = old  # the same version: keep its gzip
-        except BlobNotFound:
-            page = None
-        if self.ttl_s > 0:
-            self._pages[key] = page
-            self._valid[key] = Validity.read(tag, now)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.entries:
-                old_key, _ = self._pages.popitem(last=False)
-                self._valid.pop(old_key, None)
-        return page
+def gzip_etag(etag: str) -> str:
+    # a representation of its own (RFC 9110 8.8.3): its own strong validator
+    return etag[:-1] + '-gz"'
 
 
 #: pages smaller than this go out as they are (gzip would save next to nothing)
 GZIP_MIN_BYTES = 512
 
 
-async def _gzipped(page: _Page) -> bytes:
-    if page.gzip is None:
-        # mtime=0: the same page always compresses to the same bytes
-        data = page.body
-        page.gzip = await asyncio.to_thread(gzip.compress, data, 6, mtime=0) if len(data) > 64 * 1024 else gzip.compress(data, 6, mtime=0)
-    return page.gzip
+async def _gzipped(page: Document) -> Document:
+    # mtime=0: the same page always compresses to the same bytes
+    data = page.body
+    body = await asyncio.to_thread(gzip.compress, data, 6, mtime=0) if len(data) > 64 * 1024 else gzip.compress(data, 6, mtime=0)
+    return Document(body, gzip_etag(page.etag))
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -183,14 +138,6 @@ def _accepts_gzip(header: str) -> bool:
             q = params.strip().lower()
             return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
     return False
-
-
-PAGE_CACHE = web.AppKey("pypi_page_cache", PageCache)
-
-
-def _page_key(owner: str, view: str, label: str, fmt: str, project: str = "") -> str:
-    base = f"{PAGE_PREFIX}/{owner}/{view}/{label}/simple"
-    return f"{base}/{project}/index.{fmt}" if project else f"{base}/index.{fmt}"
 
 
 async def _serve_page(request: web.Request, owner: str, label: str, project: str = "") -> web.StreamResponse:
@@ -210,34 +157,31 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
             view = IndexView.PRIVATE if normalize(project) in {normalize(p) for p in readable.packages} else IndexView.PUBLIC
         else:
             return await _partial_list(request, owner, label, fmt, content_type, readable)
-    page = await request.config_dict[PAGE_CACHE].get(request.config_dict[keys.BLOBS], _page_key(owner, view, label, fmt, project))
+    key = pypi_page_key(owner, view, label, fmt, project)
+    documents = request.config_dict[keys.DOCUMENTS]
+    page = await documents.get(request.config_dict[keys.BLOBS], key, PAGES)
     if page is None:
         what = "such project" if project else "index"  # one answer whether missing or refused (issue 5)
         raise errors.NotFound(f"no {what} in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
     cache = "max-age=0, must-revalidate" + (", private" if authenticated or view is IndexView.PRIVATE else "")
     gz = len(page.body) >= GZIP_MIN_BYTES and _accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    etag = page.gzip_etag if gz else page.etag
-    headers = {"ETag": etag, "Vary": "Accept, Accept-Encoding", "Cache-Control": cache}
-    inm = request.headers.get("If-None-Match")
-    if inm and any(t.strip() in (page.etag, page.gzip_etag) for t in inm.split(",")):
-        return web.Response(status=304, headers=headers)
+    validators = (page.etag, gzip_etag(page.etag))
+    headers = {"ETag": validators[1] if gz else page.etag, "Vary": "Accept, Accept-Encoding", "Cache-Control": cache}
+    if not_modified(request, validators):
+        return not_modified_response(headers)
     if gz:
-        headers["Content-Encoding"] = "gzip"
-        return web.Response(body=await _gzipped(page), headers={**headers, "Content-Type": content_type})
+        zipped = await documents.form(key, page, "gzip", _gzipped)
+        return web.Response(body=zipped.body, headers={**headers, "Content-Encoding": "gzip", "Content-Type": content_type})
     return web.Response(body=page.body, headers={**headers, "Content-Type": content_type})
 
 
 async def _partial_list(request: web.Request, owner: str, label: str, fmt: str, content_type: str, access) -> web.Response:
-    from .index_views import pypi_list_page
-
-    built = await pypi_list_page(request, request.config_dict[PAGE_CACHE], lambda v, f: _page_key(owner, v, label, f), access, fmt)
+    built = await pypi_list_page(request, lambda v, f: pypi_page_key(owner, v, label, f), access, fmt, PAGES)
     if built is None:
         raise errors.NotFound(f"no index in {owner}'s PyPI index" + (f" (label {label})" if label != "main" else ""))
     body, etag = built
-    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "max-age=0, must-revalidate, private"}
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, headers={**headers, "Content-Type": content_type})
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "max-age=0, must-revalidate, private", "Content-Type": content_type}
+    return document_response(request, body, headers)
 
 
 def _redirect(request: web.Request, path: str) -> web.Response:
@@ -538,7 +482,6 @@ async def _yank_reason(request: web.Request) -> str:
 
 def create_app() -> web.Application:
     app = web.Application()
-    app[PAGE_CACHE] = PageCache()
     r = app.router
     # a browser at an index URL goes to the owner's page
     for path in ("/{owner}", "/{owner}/", "/{owner}/label/{label}", "/{owner}/label/{label}/"):

@@ -1,9 +1,8 @@
 """Rendered notebooks, keyed by the notebook's content.
 
-A render is stored in the blob store: the page at `rendered/<version>/<sha256>.html`, its images
-at `rendered/images/<sha256>.<ext>` (content addressed, shared by every page that shows them),
-and a refused notebook's reason at `rendered/<version>/<sha256>.failed.json`, so a bad notebook
-is not re-rendered on every view. The blob store is the record: every render-svc replica sees
+A render is stored in the blob store (the keys: pkgcloud_servicekit.published): the page, its
+images (content addressed, shared by every page that shows them), and a refused notebook's
+reason, so a bad notebook is not re-rendered on every view. The blob store is the record: every render-svc replica sees
 the same results, and bumping renderer.RENDER_VERSION re-renders lazily.
 
 Concurrent requests for one notebook share one render (single-flight). A render that overruns
@@ -18,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from pkgcloud_servicekit import published
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
 from .metrics import RENDER_SECONDS, RENDERS
@@ -26,15 +26,13 @@ from .renderer import RENDER_VERSION
 
 log = logging.getLogger(__name__)
 
-IMAGES_PREFIX = "rendered/images/"
-
 
 def html_key(sha256: str) -> str:
-    return f"rendered/{RENDER_VERSION}/{sha256}.html"
+    return published.rendered_html_key(RENDER_VERSION, sha256)
 
 
 def failed_key(sha256: str) -> str:
-    return f"rendered/{RENDER_VERSION}/{sha256}.failed.json"
+    return published.rendered_failed_key(RENDER_VERSION, sha256)
 
 
 @dataclass(frozen=True)
@@ -108,7 +106,7 @@ class NotebookRenders:
             message, limit = value
             return await self._failed(sha256, message, limit)
         for name, data in value.images.items():
-            key = IMAGES_PREFIX + name
+            key = published.rendered_image_key(name)
             if not await self.blobs.exists(key):
                 await self.blobs.put_bytes(key, data)
         # the page last: once it exists, every image it names does

@@ -1,2 +1,2 @@
 """Conda channel indexes: per owner, view (public/private), label and subdir, the documents a
-conda client fetches, written to the blob store under indexes/conda/ (see layout.py)."""
+conda client fetches, written to the blob store under indexes/conda/ (the layout: pkgcloud_servicekit.published)."""

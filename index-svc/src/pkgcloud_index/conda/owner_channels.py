@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from pkgcloud_servicekit import published
+
 from ..store import FileChange, IndexedFile, RemoveFile, RemovePackage, SetPackagePrivacy, UpsertFile
-from . import layout
 from .channeldata import LabelChannelData
 from .entries import FileEntry, SortKey, identity
 from .records import CondaFile
@@ -31,7 +32,7 @@ def conda_file(f: IndexedFile) -> CondaFile:
 
 
 def placements(f: CondaFile) -> set[Placement]:
-    views = layout.VIEWS if f.public else ("private",)
+    views = published.VIEWS if f.public else ("private",)
     return {(view, label, f.subdir) for label in f.labels for view in views}
 
 

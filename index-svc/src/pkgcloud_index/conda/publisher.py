@@ -7,7 +7,9 @@ files did not change since it was last written is not rewritten (after a restart
 manifest's hash of each published repodata.json tells). Write order keeps readers
 consistent: shards, then the subdir's documents, then the shard index, then channeldata
 and the manifest. Compressions run in worker threads while the event loop writes what is
-ready, the public view's repodata.json first.
+ready, the public view's repodata.json first. Every document the gateway serves is stored
+with its ETag in front (servicekit.published): the sha256 taken here once per version, in
+the same worker threads, so the gateway answers without hashing.
 
 Replicas: every document is written with a generation, the owner's applied-event count
 the documents reflect, by a compare-and-set in the blob store (`write_if_newer`). A replica
@@ -30,12 +32,12 @@ from collections.abc import Iterable, Sequence
 import msgpack
 import zstandard
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
+from pkgcloud_servicekit.published import VIEWS, conda_document_key, conda_label_prefix, conda_manifest_key, conda_owner_prefix, conda_state_key, document_body
 
 from ..store import FileChange, IndexStore
-from . import layout
 from .owner_channels import OwnerChannels, Placement, conda_file
 from .records import CondaFile
-from .subdir_index import SubdirDocuments, SubdirIndex
+from .subdir_index import SubdirDocuments, SubdirIndex, stored_shard, stored_with_sha256
 
 __all__ = ["CondaIndexPublisher", "conda_file"]
 
@@ -89,7 +91,7 @@ class CondaIndexPublisher:
                 # the changes name, because another replica may have held the owner since,
                 # and a superseded one may have left documents its manifest does not name
                 channels = await self._load(owner)
-                touched = {(view, label, s) for view in layout.VIEWS
+                touched = {(view, label, s) for view in VIEWS
                            for label, s in channels.placements(view) | self._manifest_placements(owner, view)}
             else:
                 touched = channels.apply(changes)
@@ -144,10 +146,10 @@ class CondaIndexPublisher:
         """Drop what this process remembers of owner's published state (it changed elsewhere)."""
         self._channels.pop(owner, None)
         self._seen.pop(owner, None)
-        for view in layout.VIEWS:
+        for view in VIEWS:
             self._manifests.pop((owner, view), None)
             self._manifests_written.pop((owner, view), None)
-        root = f"{layout.PREFIX}/{owner}/"
+        root = conda_owner_prefix(owner)
         for prefix in [p for p in self._written_shards if p.startswith(root)]:
             del self._written_shards[prefix]
         for key in [k for k in self._shard_generations if k[0].startswith(root)]:
@@ -162,12 +164,12 @@ class CondaIndexPublisher:
 
     async def _published_count(self, owner: str) -> int:
         try:
-            return int(json.loads(await self.blobs.read_bytes(layout.state_key(owner))).get("events_applied", 0))
+            return int(json.loads(await self.blobs.read_bytes(conda_state_key(owner))).get("events_applied", 0))
         except (BlobNotFound, ValueError, AttributeError):
             return -1
 
     async def _mark_published(self, owner: str, applied: int) -> None:
-        await self._write(layout.state_key(owner), json.dumps({"events_applied": applied}).encode(), applied)
+        await self._write(conda_state_key(owner), json.dumps({"events_applied": applied}).encode(), applied)
 
     async def _write(self, key: str, data: bytes, generation: int | None) -> None:
         """Write a document at a generation; raises Superseded when a newer one is stored."""
@@ -183,11 +185,11 @@ class CondaIndexPublisher:
         return channels
 
     async def _load_manifests(self, owner: str) -> None:
-        for view in layout.VIEWS:
+        for view in VIEWS:
             if (owner, view) in self._manifests:
                 continue
             try:
-                raw = await self.blobs.read_bytes(layout.manifest_key(owner, view))
+                raw = await self.blobs.read_bytes(conda_manifest_key(owner, view))
                 self._manifests[(owner, view)] = json.loads(raw)
                 self._manifests_written[(owner, view)] = raw
             except (BlobNotFound, ValueError):
@@ -202,7 +204,7 @@ class CondaIndexPublisher:
         # (label, subdir) -> documents both views publish (no private file there): built once
         shared: dict[tuple[str, str], SubdirDocuments] = {}
         writes: dict[tuple[str, str], list[tuple[str, SubdirDocuments]]] = {}
-        for view in layout.VIEWS:
+        for view in VIEWS:
             for label, subdir in sorted(self._targets(owner, view, channels, touched, force)):
                 index = channels.index(view, label, subdir)
                 known = self._published.get((owner, view, label, subdir))
@@ -225,7 +227,7 @@ class CondaIndexPublisher:
         tasks = {key: asyncio.ensure_future(self._write_subdirs(owner, *key, items, sweep=force, generation=generation))
                  for key, items in writes.items()}
         channeldata: dict[str, bytes] = {}
-        for view in layout.VIEWS:
+        for view in VIEWS:
             labels = set(self._manifests[(owner, view)]) if force else {label for v, label in writes if v == view}
             for label in sorted(labels):
                 cd = channeldata.get(label) if channels.views_agree(label) else None
@@ -241,10 +243,10 @@ class CondaIndexPublisher:
             for task in tasks.values():
                 task.cancel()
             raise
-        for view in layout.VIEWS:
+        for view in VIEWS:
             manifest = json.dumps(self._manifests[(owner, view)], sort_keys=True).encode()
             if force or self._manifests_written.get((owner, view)) != manifest:
-                await self._write(layout.manifest_key(owner, view), manifest, generation)
+                await self._write(conda_manifest_key(owner, view), manifest, generation)
                 self._manifests_written[(owner, view)] = manifest
 
     def _targets(self, owner: str, view: str, channels: OwnerChannels, touched: set[Placement], force: bool) -> set[tuple[str, str]]:
@@ -280,14 +282,15 @@ class CondaIndexPublisher:
     async def _then_put(self, before: asyncio.Future, owner: str, view: str, label: str, channeldata: bytes,
                         generation: int | None) -> None:
         await before  # the label's subdir documents first
-        await self._write(layout.document_key(owner, view, label, "channeldata.json"), channeldata, generation)
+        stored, _ = await asyncio.to_thread(stored_with_sha256, channeldata)
+        await self._write(conda_document_key(owner, view, label, "channeldata.json"), stored, generation)
 
     async def _write_subdir(self, owner: str, view: str, label: str, subdir: str, docs: SubdirDocuments, *,
                             sweep: bool = False, generation: int | None = None) -> tuple[str, int]:
         """Write one subdir's documents in reader-safe order; (repodata.json's sha256, the
         generation of the index they were built from)."""
         index_generation = self._channels[owner].index(view, label, subdir).generation
-        prefix = layout.label_prefix(owner, view, label)
+        prefix = conda_label_prefix(owner, view, label)
         written = self._written_shards.setdefault(prefix, set())
         generation_key = (prefix, subdir)
         if generation_key not in self._shard_generations:
@@ -300,12 +303,10 @@ class CondaIndexPublisher:
         await self._put_all(owner, view, label, [(p, new_shards[p]) for p in sorted(new_shards.keys() - written)])
         written.update(new_shards)
 
-        async def put(path: str, data: bytes | None = None) -> None:
-            if data is None:
-                data = await docs.compressed(path)
-            await self._write(layout.document_key(owner, view, label, path), data, generation)
+        async def put(path: str) -> None:
+            await self._write(conda_document_key(owner, view, label, path), await docs.stored(path), generation)
 
-        await asyncio.gather(*(put(p, data) for p, data in docs.plain.items()), *(put(p) for p in docs.compressed_paths))
+        await asyncio.gather(*(put(p) for p in docs.plain), *(put(p) for p in docs.compressed_paths))
         # the shard index last: it must never name a shard that is not there yet
         await put(docs.shard_index_path)
         await self._collect_shards(owner, view, label, subdir, set(new_shards), sweep=sweep)
@@ -315,13 +316,13 @@ class CondaIndexPublisher:
         # Independent blobs: written a batch at a time, so a store's per-write latency
         # (fsync on a filesystem, a round trip to S3) overlaps instead of adding up.
         for i in range(0, len(items), _WRITE_BATCH):
-            await asyncio.gather(*(self.blobs.write_bytes(layout.document_key(owner, view, label, p), data)
+            await asyncio.gather(*(self.blobs.write_bytes(conda_document_key(owner, view, label, p), stored_shard(p, data))
                                    for p, data in items[i:i + _WRITE_BATCH]))
 
     async def _published_shards(self, owner: str, view: str, label: str, subdir: str) -> set[str]:
         try:
-            raw = await self.blobs.read_bytes(layout.document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
-            index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(raw))
+            raw = await self.blobs.read_bytes(conda_document_key(owner, view, label, f"{subdir}/repodata_shards.msgpack.zst"))
+            index = msgpack.unpackb(zstandard.ZstdDecompressor().decompress(document_body(raw)))
             return {f"{subdir}/shards/{bytes(h).hex()}.msgpack.zst" for h in index.get("shards", {}).values()}
         except (BlobNotFound, ValueError, zstandard.ZstdError, msgpack.UnpackException, AttributeError, TypeError):
             return set()
@@ -336,13 +337,13 @@ class CondaIndexPublisher:
         same recovery as after any missing shard.) `sweep` (full rebuilds) also removes
         shards left by generations this process never saw (a restart, a crash).
         """
-        prefix = layout.label_prefix(owner, view, label)
+        prefix = conda_label_prefix(owner, view, label)
         previous, current = self._shard_generations[(prefix, subdir)]
         doomed = previous - current - new
         if sweep:
-            listed = layout.document_key(owner, view, label, f"{subdir}/shards/")
+            listed = conda_document_key(owner, view, label, f"{subdir}/shards/")
             doomed |= {key[len(prefix) + 1:] async for key in self.blobs.list(listed)} - current - new
         for path in sorted(doomed):
-            await self.blobs.delete(layout.document_key(owner, view, label, path))
+            await self.blobs.delete(conda_document_key(owner, view, label, path))
         self._written_shards.get(prefix, set()).difference_update(doomed)
         self._shard_generations[(prefix, subdir)] = (current, new)

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 
 import msgpack
+from pkgcloud_servicekit.published import etag_of_digest, stored_document
 
 from .compression import zstd
 from .entries import CONDA, TAR_BZ2, FileEntry, SortKey, dumps
@@ -25,10 +26,11 @@ SHARDS_DIR = "shards/"
 
 
 class SubdirDocuments:
-    """A subdir's documents: `plain` (path -> bytes, written as they are), the compressed ones
-    (`compressed(path)`), repodata.json's sha256 (what the manifest records), and `shards`
-    (path -> bytes, every shard the shard index names). The compressions and the digest are
-    computed once, however many views write them."""
+    """A subdir's documents: `plain` (path -> body), the compressed ones, their stored blobs
+    (`stored(path)`: the body framed with its ETag, servicekit.published), repodata.json's
+    sha256 (what the manifest records) and `shards` (path -> bytes, every shard the shard
+    index names). The compressions and digests are computed once, however many views write
+    them: a document is hashed here, once per version, so the gateway never has to."""
 
     def __init__(self, subdir: str, repodata: bytes, current: bytes, run_exports: bytes, shard_index: bytes,
                  shards: dict[str, bytes]):
@@ -41,29 +43,32 @@ class SubdirDocuments:
         self._sources[self.shard_index_path] = shard_index
         self.compressed_paths = [p for p in self._sources if p != self.shard_index_path]
         self.shards = shards
-        self._results: dict[str, bytes | str | asyncio.Future] = {}
+        # path -> (stored blob, sha256 of the body), or the worker's future of it
+        self._results: dict[str, tuple[bytes, str] | asyncio.Future] = {}
 
     @property
     def repodata(self) -> bytes:
         return self.plain[self.repodata_path]
 
     def start(self) -> None:
-        """Hand the compressions and the digest to worker threads now (call on the event loop):
-        submitted in the order they are needed, repodata.json.zst, the longest, first."""
+        """Hand the compressions and digests to worker threads now (call on the event loop):
+        submitted in the order they are needed, repodata.json.zst, the longest, first, then
+        repodata.json (its digest decides whether anything is written at all)."""
         loop = asyncio.get_running_loop()
-        jobs = [(path, zstd, data) for path, data in self._sources.items()]
-        jobs.insert(1, (_SHA256, _sha256_hex, self.repodata))
+        jobs = [(path, _stored_zstd, data) for path, data in self._sources.items()]
+        jobs[1:1] = [(path, stored_with_sha256, data) for path, data in self.plain.items()]
         for key, fn, data in jobs:
             if key not in self._results:
                 self._results[key] = loop.run_in_executor(None, fn, data)
 
-    async def compressed(self, path: str) -> bytes:
-        return await self._result(path)  # type: ignore[return-value]
+    async def stored(self, path: str) -> bytes:
+        """The blob of a plain or compressed document: its body framed with its ETag."""
+        return (await self._result(path))[0]
 
     async def repodata_sha256(self) -> str:
-        return await self._result(_SHA256)  # type: ignore[return-value]
+        return (await self._result(self.repodata_path))[1]
 
-    async def _result(self, key: str) -> bytes | str:
+    async def _result(self, key: str) -> tuple[bytes, str]:
         value = self._results.get(key)
         if value is None:
             self.start()
@@ -73,7 +78,7 @@ class SubdirDocuments:
         return value
 
     def as_dict(self) -> dict[str, bytes]:
-        """Every document, path (relative to the label root) -> bytes, compressed here."""
+        """Every document's body, path (relative to the label root) -> bytes, compressed here."""
         out = dict(self.plain)
         for path, data in self._sources.items():
             out[path] = zstd(data)
@@ -81,11 +86,22 @@ class SubdirDocuments:
         return out
 
 
-_SHA256 = "sha256 of repodata.json"
+def stored_with_sha256(body: bytes) -> tuple[bytes, str]:
+    """(the blob of a document: body framed with the ETag of its sha256, that sha256 in hex).
+    Run in a worker thread for big documents: hashlib releases the GIL."""
+    digest = hashlib.sha256(body).hexdigest()
+    return stored_document(etag_of_digest(digest), body), digest
 
 
-def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _stored_zstd(source: bytes) -> tuple[bytes, str]:
+    return stored_with_sha256(zstd(source))
+
+
+def stored_shard(path: str, data: bytes) -> bytes:
+    """A shard's blob. A shard is named by the sha256 of its bytes (CEP 16): the name is its
+    digest, nothing to hash."""
+    digest = path.rsplit("/", 1)[-1].removesuffix(".msgpack.zst")
+    return stored_document(etag_of_digest(digest), data)
 
 
 class SubdirIndex:

@@ -11,9 +11,9 @@ from html import escape
 from urllib.parse import quote
 
 from packaging.version import InvalidVersion, Version
+from pkgcloud_servicekit.indexes import normalize_project
 
 from ..store import IndexedFile
-from .layout import normalize
 
 API_VERSION = "1.1"
 
@@ -66,7 +66,7 @@ def project_json(project: str, files: Iterable[IndexedFile]) -> bytes:
             entry["upload-time"] = _upload_time(f.upload_time_ms)
         entries.append(entry)
     versions = sorted({f.version for f in files}, key=_version_key)
-    doc = {"meta": {"api-version": API_VERSION}, "name": normalize(project), "versions": versions, "files": entries}
+    doc = {"meta": {"api-version": API_VERSION}, "name": normalize_project(project), "versions": versions, "files": entries}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 

@@ -26,10 +26,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
+from pkgcloud_servicekit.indexes import normalize_project
+from pkgcloud_servicekit.published import (
+    PYPI_FORMATS,
+    VIEWS,
+    parse_stored_document,
+    pypi_owner_prefix,
+    pypi_page_key,
+    pypi_state_key,
+    stored_document,
+)
 
 from ..store import FileChange, IndexedFile, IndexStore, RemoveFile, RemovePackage, SetPackagePrivacy, UpsertFile
 from . import pages
-from .layout import FORMATS, VIEWS, normalize, owner_prefix, page_key, parse_stored_page, state_key, stored_page
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +87,7 @@ class PypiIndexPublisher:
         for package in sorted(packages):
             files = [f for f in await self.store.list_files(owner, package) if f.type == "pypi"]
             try:
-                touched_lists |= await self._publish_project(owner, normalize(package), package, files, state, generation=generation)
+                touched_lists |= await self._publish_project(owner, normalize_project(package), package, files, state, generation=generation)
             except Superseded as exc:
                 log.info("simple pages of %s: %s; leaving them to the newer writer", owner, exc)
                 return
@@ -100,7 +109,7 @@ class PypiIndexPublisher:
         files = [f for f in await self.store.list_files(owner) if f.type == "pypi"]
         by_project: dict[str, list[IndexedFile]] = defaultdict(list)
         for f in files:
-            by_project[normalize(f.package)].append(f)
+            by_project[normalize_project(f.package)].append(f)
         state: State = {}
         written: set[str] = set()
         for project, project_files in sorted(by_project.items()):
@@ -110,7 +119,7 @@ class PypiIndexPublisher:
             for view in sorted(state[label]):
                 written |= await self._publish_list(owner, label, view, state, generation)
         # pages of projects, labels or views that no longer exist
-        stale = [k async for k in self.blobs.list(owner_prefix(owner)) if k not in written and k != state_key(owner)]
+        stale = [k async for k in self.blobs.list(pypi_owner_prefix(owner)) if k not in written and k != pypi_state_key(owner)]
         for key in stale:
             await self.blobs.delete(key)
         await self._save_state(owner, state, generation)
@@ -129,22 +138,22 @@ class PypiIndexPublisher:
                     groups[(label, view)].append(f)
         before = {(label, view) for label, views in state.items() for view, projects in views.items() if project in projects}
         for (label, view), group in groups.items():
-            for fmt in FORMATS:
-                key = page_key(owner, view, label, fmt, project)
+            for fmt in PYPI_FORMATS:
+                key = pypi_page_key(owner, view, label, fmt, project)
                 await self._write(key, _RENDER[("project", fmt)](display, group), generation)
                 if written is not None:
                     written.add(key)
             state.setdefault(label, {}).setdefault(view, {})[project] = display
         for label, view in before - set(groups):
-            for fmt in FORMATS:
-                await self.blobs.delete(page_key(owner, view, label, fmt, project))
+            for fmt in PYPI_FORMATS:
+                await self.blobs.delete(pypi_page_key(owner, view, label, fmt, project))
             projects = state[label][view]
             projects.pop(project, None)
         return set(groups) | before
 
     async def _publish_list(self, owner: str, label: str, view: str, state: State, generation: int) -> set[str]:
         projects = state.get(label, {}).get(view, {})
-        keys = {page_key(owner, view, label, fmt) for fmt in FORMATS}
+        keys = {pypi_page_key(owner, view, label, fmt) for fmt in PYPI_FORMATS}
         if not projects:
             for key in keys:
                 await self.blobs.delete(key)
@@ -152,36 +161,36 @@ class PypiIndexPublisher:
             if label in state and not state[label]:
                 del state[label]
             return set()
-        for fmt in FORMATS:
-            await self._write(page_key(owner, view, label, fmt), _RENDER[("list", fmt)](projects), generation)
+        for fmt in PYPI_FORMATS:
+            await self._write(pypi_page_key(owner, view, label, fmt), _RENDER[("list", fmt)](projects), generation)
         return keys
 
     async def _write(self, key: str, body: bytes, generation: int) -> None:
         etag = pages.etag_of(body)
         try:
-            current, _ = parse_stored_page(await self.blobs.read_bytes(key))
+            current, _ = parse_stored_document(await self.blobs.read_bytes(key))
             if current == etag:
                 return  # already published (a redelivered event, or a rebuild after a crash)
         except BlobNotFound:
             pass
-        if not await self.blobs.write_if_newer(key, stored_page(etag, body), generation):
+        if not await self.blobs.write_if_newer(key, stored_document(etag, body), generation):
             raise Superseded(f"{key} is stored at a generation newer than {generation}")
 
     # --- state ----------------------------------------------------------------------
     async def _load_state(self, owner: str) -> State:
         try:
-            value = json.loads(await self.blobs.read_bytes(state_key(owner)))
+            value = json.loads(await self.blobs.read_bytes(pypi_state_key(owner)))
         except (BlobNotFound, ValueError):
             value = None
         if not isinstance(value, dict):
             # lost or damaged: rebuild it (and every page) from the store
             await self.rebuild(owner)
-            value = json.loads(await self.blobs.read_bytes(state_key(owner)))
+            value = json.loads(await self.blobs.read_bytes(pypi_state_key(owner)))
         return value
 
     async def _save_state(self, owner: str, state: State, generation: int) -> None:
-        if not await self.blobs.write_if_newer(state_key(owner), json.dumps(state, sort_keys=True).encode(), generation):
-            raise Superseded(f"{state_key(owner)} is stored at a generation newer than {generation}")
+        if not await self.blobs.write_if_newer(pypi_state_key(owner), json.dumps(state, sort_keys=True).encode(), generation):
+            raise Superseded(f"{pypi_state_key(owner)} is stored at a generation newer than {generation}")
 
     async def _generation(self, owner: str) -> int:
         """The owner's applied-event count, read before the files: what is written from them
