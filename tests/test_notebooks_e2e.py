@@ -133,6 +133,28 @@ class NotebookFlows:
         r = requests.get(f"{topo.api_url}/dist/nora/broken/1/broken.ipynb", headers={"Authorization": "token " + nora_token(nora)}, timeout=10)
         assert r.status_code == 404
 
+    def test_a_notebook_made_private_is_refused_on_the_next_request(self, topo, nora, tmp_path):
+        """The gateway keeps a public notebook's resolution for 2 s in each of its processes;
+        making the package private (PATCH /api/package, as the web UI's privacy form does)
+        ends it at once in all of them (the access epoch)."""
+        nb = make_notebook(tmp_path / "soon-private.ipynb", "soon private")
+        proc = upload_notebook(nora, nb, "1")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        url = f"{topo.base_url}/notebooks/nora/soon-private"
+        deadline = time.monotonic() + 30
+        while requests.get(url, timeout=30).status_code != 200:
+            assert time.monotonic() < deadline, "the notebook never rendered"
+            time.sleep(0.2)
+        for _ in range(8):  # new connections: every gateway process resolves and keeps it
+            r = requests.get(url, headers={"Connection": "close"}, timeout=30)
+            assert r.status_code == 200 and "soon private" in r.text
+        r = requests.patch(f"{topo.api_url}/package/nora/soon-private", json={"public": False},
+                           headers={"Authorization": f"token {nora_token(nora)}"}, timeout=10)
+        assert r.status_code == 200 and r.json()["public"] is False, r.text
+        for _ in range(8):
+            r = requests.get(url, headers={"Connection": "close"}, timeout=30)
+            assert r.status_code == 404 and r.json() == {"error": "Notebook not found"}, r.status_code
+
     def test_missing_and_private_notebooks_look_the_same(self, topo, nora):
         r = requests.get(f"{topo.base_url}/notebooks/nora/nope", timeout=10)
         assert r.status_code == 404 and r.json() == {"error": "Notebook not found"}

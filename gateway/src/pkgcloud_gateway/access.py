@@ -131,6 +131,9 @@ API_DIST_READ = replace(API_PACKAGE_READ, not_found="Distribution not found")
 #: applies it (OpenDownload: one call, and a private file answers as a missing one)
 API_DOWNLOAD = Rule(On.OWNER, R, "api:read", not_found="File not found")
 PACKAGE_WRITE = Rule(On.PACKAGE, W, "api:write", not_found="Package not found")
+#: a write that can change who reads what of a package: its privacy, or removing it (or a
+#: release or file of it), so no cache goes on serving what it resolved before
+PACKAGE_SETTINGS = replace(PACKAGE_WRITE, changes_access=True)
 #: who may read a package is the business of those who may change it
 COLLABORATORS_WRITE = replace(PACKAGE_WRITE, changes_access=True)
 COLLABORATORS_READ = Rule(On.PACKAGE, W, "api:read", not_found="Package not found")
@@ -159,6 +162,7 @@ WEB_ACCOUNT = Rule(On.ACCOUNT, W, None, changes_access=True)
 WEB_OWNER_READ = Rule(On.OWNER, R, None, not_found="User not found")
 WEB_PACKAGE_READ = Rule(On.PACKAGE, R, None, not_found="Package not found")
 WEB_PACKAGE_WRITE = Rule(On.PACKAGE, W, None, not_found="Package not found")
+WEB_PACKAGE_SETTINGS = replace(WEB_PACKAGE_WRITE, changes_access=True)
 WEB_ORG_ADMIN = Rule(On.ORG_GROUPS, A, None, not_found="Organization not found", owner_param="org", changes_access=True)
 
 

@@ -39,16 +39,16 @@ def create_app() -> web.Application:
     pkg = "/package/{owner}/{package}"
     add_route(r, "GET", pkg, get_package, access.API_PACKAGE_READ)
     add_route(r, "POST", pkg, create_package, access.PACKAGE_WRITE)
-    add_route(r, "PATCH", pkg, update_package, access.PACKAGE_WRITE)
-    add_route(r, "DELETE", pkg, delete_package, access.PACKAGE_WRITE)
+    add_route(r, "PATCH", pkg, update_package, access.PACKAGE_SETTINGS)
+    add_route(r, "DELETE", pkg, delete_package, access.PACKAGE_SETTINGS)
     rel = "/release/{owner}/{package}/{version}"
     add_route(r, "GET", rel, get_release, access.API_RELEASE_READ)
     add_route(r, "POST", rel, create_release, access.PACKAGE_WRITE)
     add_route(r, "PATCH", rel, update_release, access.PACKAGE_WRITE)
-    add_route(r, "DELETE", rel, delete_release, access.PACKAGE_WRITE)
+    add_route(r, "DELETE", rel, delete_release, access.PACKAGE_SETTINGS)
     dist = "/{owner}/{package}/{version}/{basename:.+}"
     add_route(r, "GET", "/dist" + dist, get_dist, access.API_DIST_READ)
-    add_route(r, "DELETE", "/dist" + dist, delete_dist, access.PACKAGE_WRITE)
+    add_route(r, "DELETE", "/dist" + dist, delete_dist, access.PACKAGE_SETTINGS)
     add_route(r, "POST", "/stage" + dist, stage, access.PACKAGE_WRITE)
     add_route(r, "POST", "/commit" + dist, commit, access.PACKAGE_WRITE)
     add_route(r, "GET", "/download" + dist, download, access.API_DOWNLOAD)

@@ -54,6 +54,9 @@ _FAILED_STATUS = {"invalid": 422, "size": 413, "time": 503}
 class Resolved:
     html_key: str
     expires: float
+    #: the access epoch before the lookup: a package made private or removed meanwhile
+    #: (access.Rule.changes_access) ends the entry at once, in every gateway process
+    epoch: bytes = b""
 
 
 #: a public notebook's resolution: (owner, package, version) -> its rendered page
@@ -177,13 +180,15 @@ async def page(request: web.Request) -> web.StreamResponse:
     rkey = (owner, package, version)
     resolved = resolutions.get(rkey)
     public = True
-    if resolved is None or resolved.expires < now:
+    access_epoch = request.config_dict.get(keys.ACCESS_EPOCH)
+    epoch = access_epoch.current() if access_epoch is not None else b""
+    if resolved is None or resolved.expires < now or resolved.epoch != epoch:
         try:
             html_key, public = await _resolve(request, owner, package, version)
         except RenderRefused as e:
             return _failure(request, e, page_csp(*csp_key))
         if public:
-            resolutions[rkey] = Resolved(html_key, now + PUBLIC_RESOLUTION_TTL_S)
+            resolutions[rkey] = Resolved(html_key, now + PUBLIC_RESOLUTION_TTL_S, epoch)
             if len(resolutions) > 10000:
                 resolutions.clear()
     else:

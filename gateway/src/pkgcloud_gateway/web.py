@@ -105,9 +105,9 @@ def _register(r: web.UrlDispatcher) -> None:
     page_route("GET", "/{owner}/{package}/{tab:files|labels}", package_page, access.WEB_PACKAGE_READ)
     page_route("GET", "/{owner}/{package}/notebook", notebook_page, access.WEB_PACKAGE_READ)
     page_route("GET", "/{owner}/{package}/files/{version}/{basename:.+}", download_file, access.WEB_PACKAGE_READ)
-    page_route("POST", "/{owner}/{package}/versions/remove", remove_versions, access.WEB_PACKAGE_WRITE)
-    page_route("POST", "/{owner}/{package}/privacy", change_privacy, access.WEB_PACKAGE_WRITE)
-    page_route("POST", "/{owner}/{package}/delete", delete_package, access.WEB_PACKAGE_WRITE)
+    page_route("POST", "/{owner}/{package}/versions/remove", remove_versions, access.WEB_PACKAGE_SETTINGS)
+    page_route("POST", "/{owner}/{package}/privacy", change_privacy, access.WEB_PACKAGE_SETTINGS)
+    page_route("POST", "/{owner}/{package}/delete", delete_package, access.WEB_PACKAGE_SETTINGS)
 
 
 # --- plumbing ------------------------------------------------------------------------
