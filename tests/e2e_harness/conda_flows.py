@@ -8,7 +8,6 @@ Methods run in order and share one server and one user per class.
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from pkgcloud_gateway.conda import UNTAGGED_CACHE_TTL_S
 
 from .anaconda_cli import AnacondaCLI
 from .conda_packages import build, conda_without_pkg, index_json, tar_bz2
+from .settle import settled
 
 PASSWORD = "carol-password-1"
 
@@ -61,20 +61,7 @@ def wait_for(predicate, timeout: float = 20.0):
     """predicate()'s value once it has been true on every try for SETTLE_S (so the client that
     comes next sees the change too, whichever gateway process it reaches); the last falsy value
     after `timeout`."""
-    deadline = time.monotonic() + timeout
-    since = None
-    while True:
-        value = predicate()
-        now = time.monotonic()
-        if value:
-            since = now if since is None else since
-            if now - since >= SETTLE_S:
-                return value
-        else:
-            since = None
-            if now > deadline:
-                return value
-        time.sleep(0.05)
+    return settled(predicate, bool, settle_s=SETTLE_S, timeout=timeout)[1]
 
 
 class CondaChannelFlows:

@@ -23,6 +23,7 @@ import requests
 from pkgcloud_gateway.pypi import PAGE_CACHE_TTL_S
 
 from .anaconda_cli import CLIENT_VENVS, AnacondaCLI
+from .settle import settled
 
 PASSWORD = "pia-password-12"
 PIP_VENV = CLIENT_VENVS / "pip-26.3"
@@ -106,20 +107,11 @@ def wait_page(url: str, needle: str | Callable[[str], bool], *, headers: dict | 
     on every new connection for SETTLE_S: a client that comes next (pip) sees it too,
     whichever gateway process it reaches."""
     seen = needle if callable(needle) else (lambda text: needle in text)
-    deadline = time.monotonic() + timeout
-    since = None
-    while True:
-        r = requests.get(url, headers=headers or {}, timeout=10)
-        now = time.monotonic()
-        if r.status_code == 200 and seen(r.text):
-            since = now if since is None else since
-            if now - since >= SETTLE_S:
-                return r
-        else:
-            since = None
-            if now > deadline:
-                raise AssertionError(f"{url} never showed {needle!r}: {r.status_code} {r.text[:500]}")
-        time.sleep(0.1)
+    done, r = settled(lambda: requests.get(url, headers=headers or {}, timeout=10), lambda r: r.status_code == 200 and seen(r.text),
+                      settle_s=SETTLE_S, timeout=timeout, pause=0.1)
+    if not done:
+        raise AssertionError(f"{url} never showed {needle!r}: {r.status_code} {r.text[:500]}")
+    return r
 
 
 def _wheel_with(meta_name: str, meta_version: str, filename: str, extra: dict[str, bytes] | None = None, metadata: bytes | None = None) -> bytes:
