@@ -33,7 +33,7 @@ from pkgcloud_servicekit.permissions import Permission, at_least, parse
 
 from . import keys, policy
 from .clients import call
-from .credentials import Principal, extract_credential, principal_of
+from .credentials import UNRESOLVED, Principal, extract_credential, known_principal, principal_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -245,6 +245,10 @@ async def _principal(request: web.Request, rule: Rule) -> Principal | None:
         cred = extract_credential(request)
         if cred is None or cred.kind != "token":
             raise errors.Unauthenticated("this request needs a token (Authorization: token <TOKEN>)")
+    known = known_principal(request)
+    if known is UNRESOLVED and extract_credential(request) is None:
+        request[keys.PRINCIPAL] = None  # anonymous, known without an await
+        return None
     return await principal_of(request)
 
 
@@ -264,8 +268,9 @@ async def enforce(request: web.Request, rule: Rule) -> Grant:
         return out
     if rule.permission is Permission.READ and rule.on in (On.OWNER, On.PACKAGE) and rule.public_part:
         # a token without the scope reads what anonymous reads (no 403: the same answers as
-        # for anyone who may not read the private packages)
-        out.access = await policy.read_access(request, owner, rule.scope)
+        # for anyone who may not read the private packages). Anonymous: the public part, with
+        # no further call (the hot path of every index read)
+        out.access = policy.NO_ACCESS if principal is None else await policy.read_access(request, owner, rule.scope)
         if rule.on is On.PACKAGE:
             out.package = await _readable_package(request, rule, out.access, owner, package)
         return out

@@ -176,11 +176,31 @@ def set_actor(request: web.Request, principal: Principal | None, *, session: boo
     audit.actor_var.set(audit.Actor(login=principal.login, token=token, client=client))
 
 
+#: request[keys.PRINCIPAL] before the caller is resolved (observe_middleware sets it first
+#: thing): testing for a missing key would raise and catch a KeyError on every request
+UNRESOLVED = object()
+
+
+def known_principal(request: web.Request) -> Principal | None | object:
+    """The caller if this request resolved it already, else UNRESOLVED."""
+    try:
+        return request[keys.PRINCIPAL]
+    except KeyError:  # an app without observe_middleware (unit tests)
+        return UNRESOLVED
+
+
+def resolved_principal(request: web.Request) -> Principal | None:
+    """The caller as far as this request resolved it: None when anonymous or not resolved yet."""
+    known = known_principal(request)
+    return None if known is UNRESOLVED else known  # type: ignore[return-value]
+
+
 async def principal_of(request: web.Request) -> Principal | None:
     """The caller (None = anonymous), resolved once per request. Unauthenticated when the
     request carries a credential that is malformed, unknown, expired or revoked."""
-    if keys.PRINCIPAL in request:
-        return request[keys.PRINCIPAL]
+    known = known_principal(request)
+    if known is not UNRESOLVED:
+        return known  # type: ignore[return-value]
     cred = extract_credential(request)
     principal = None
     if cred is not None:

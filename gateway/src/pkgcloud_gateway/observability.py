@@ -13,6 +13,7 @@ from pkgcloud_servicekit.logs import info_fields, new_request_id, request_id_var
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
 from . import keys
+from .credentials import UNRESOLVED
 
 log = logging.getLogger("pkgcloud_gateway.access")
 
@@ -58,6 +59,7 @@ async def observe_middleware(request: web.Request, handler) -> web.StreamRespons
     incoming = request.headers.get("X-Request-Id", "")
     rid = incoming if _GOOD_REQUEST_ID.fullmatch(incoming) else new_request_id()
     request[keys.REQUEST_ID] = rid
+    request[keys.PRINCIPAL] = UNRESOLVED  # resolved by the access guard (credentials.principal_of)
     ctx = request_id_var.set(rid)
     svc = service_var.set("gateway")
     # the audit actor until the credential is resolved (credentials.set_actor): the address

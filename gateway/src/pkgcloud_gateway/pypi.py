@@ -170,7 +170,7 @@ async def _serve_page(request: web.Request, owner: str, label: str, project: str
     if not_modified(request, validators):
         return not_modified_response(headers)
     if gz:
-        zipped = await documents.form(key, page, "gzip", _gzipped)
+        zipped = page.forms.get("gzip") or await documents.form(key, page, "gzip", _gzipped)
         return web.Response(body=zipped.body, headers={**headers, "Content-Encoding": "gzip", "Content-Type": content_type})
     return web.Response(body=page.body, headers={**headers, "Content-Type": content_type})
 
@@ -483,15 +483,17 @@ async def _yank_reason(request: web.Request) -> str:
 def create_app() -> web.Application:
     app = web.Application()
     r = app.router
+    # aiohttp tries the routes of a sub-app in the order they were added until one matches:
+    # pip's page first, the rest after (every try is a regex match on the hot path)
+    for base in ("/{owner}", "/{owner}/label/{label}"):
+        add_route(r, "GET", f"{base}/simple/{{project}}/", project_page, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple/{{project}}", project_page, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple/", project_list, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/simple", project_list, access.PYPI_READ)
+        add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download, access.PYPI_READ)
     # a browser at an index URL goes to the owner's page
     for path in ("/{owner}", "/{owner}/", "/{owner}/label/{label}", "/{owner}/label/{label}/"):
         add_route(r, "GET", path, web_catalog.channel_page, access.PYPI_READ)
-    for base in ("/{owner}", "/{owner}/label/{label}"):
-        add_route(r, "GET", f"{base}/simple", project_list, access.PYPI_READ)
-        add_route(r, "GET", f"{base}/simple/", project_list, access.PYPI_READ)
-        add_route(r, "GET", f"{base}/simple/{{project}}", project_page, access.PYPI_READ)
-        add_route(r, "GET", f"{base}/simple/{{project}}/", project_page, access.PYPI_READ)
-        add_route(r, "GET", f"{base}/files/{{package}}/{{version}}/{{basename}}", download, access.PYPI_READ)
     for path in ("/{owner}", "/{owner}/", "/{owner}/legacy", "/{owner}/legacy/",
                  "/{owner}/label/{label}", "/{owner}/label/{label}/", "/{owner}/label/{label}/legacy/"):
         add_route(r, "POST", path, upload, access.PYPI_UPLOAD, wrap=_twine_answers)

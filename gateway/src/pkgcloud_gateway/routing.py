@@ -47,11 +47,25 @@ def mount_protocols(root: web.Application, settings: Settings, factories: dict[s
             on_host = factory()
             on_host[keys.PROTOCOL] = protocol
             on_host[keys.MOUNT_PREFIX] = ""
+            _share_root_state(root, on_host)
             root.add_domain(f"{protocol}.{settings.base_domain}", on_host)
         prefixed = factory()
         prefixed[keys.PROTOCOL] = protocol
         prefixed[keys.MOUNT_PREFIX] = f"/{protocol}"
+        _share_root_state(root, prefixed)
         root.add_subapp(f"/{protocol}", prefixed)
+
+
+def _share_root_state(root: web.Application, sub: web.Application) -> None:
+    """The root's state (clients, blob store, caches), by reference, in a sub-app too.
+
+    `request.config_dict` looks a key up in the sub-app first; a miss there raises and
+    catches a KeyError inside aiohttp, a visible share of the cost of serving an index page
+    from memory, and every protocol request looks up root keys. Shared objects, not copies:
+    the sub-app sees exactly what the root holds."""
+    for key, value in root.items():
+        if key not in sub:
+            sub[key] = value
 
 
 def _public_scheme(request: web.Request, settings: Settings) -> str:

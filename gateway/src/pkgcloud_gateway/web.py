@@ -28,6 +28,7 @@ from . import access, audit_trail, keys, policy, web_catalog
 from .access import grant
 from .api_private import set_public
 from .clients import call
+from .credentials import resolved_principal
 from .downloads import open_download, send_blob
 from .envs import newest_env_file
 from .representations import iso
@@ -132,7 +133,7 @@ def _headers(request: web.Request) -> dict[str, str]:
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context) -> web.Response:
-    context.update(me=request.get(keys.PRINCIPAL), csrf_field=CSRF_FIELD, csrf=csrf_token(request), path=request.path)
+    context.update(me=resolved_principal(request), csrf_field=CSRF_FIELD, csrf=csrf_token(request), path=request.path)
     body = TEMPLATES.get_template(template).render(**context)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8", headers=_headers(request))
 
@@ -210,7 +211,7 @@ async def _form(request: web.Request) -> dict[str, str]:
 # --- home, static, accounts ----------------------------------------------------------------
 
 async def home(request: web.Request) -> web.Response:
-    me = request.get(keys.PRINCIPAL)
+    me = resolved_principal(request)
     if me is not None:
         return redirect(f"/{me.login}")
     return render(request, "home.html", title="pkgcloud", recent=await web_catalog.recent_public(request))
@@ -352,7 +353,7 @@ async def _account(request: web.Request, login: str, not_found: str = "User not 
 async def owner_page(request: web.Request) -> web.Response:
     account = await _account(request, request.match_info["owner"])
     owner = account.login
-    me = request.get(keys.PRINCIPAL)
+    me = resolved_principal(request)
     resp = await call(_clients(request).registry.ListPackages(registry_pb2.ListPackagesRequest(owner=owner)))
     readable = grant(request).access
     visible = sorted((p for p in resp.packages if readable.may_read(p.name, p.public)), key=lambda p: p.name.lower())
@@ -404,7 +405,7 @@ async def _readable(request: web.Request) -> registry_pb2.Package:
 
 async def _may_write(request: web.Request, owner: str, package: str) -> bool:
     """Whether to show the forms (their routes enforce WEB_PACKAGE_WRITE themselves)."""
-    me = request.get(keys.PRINCIPAL)
+    me = resolved_principal(request)
     permission = await policy.permission_on(_clients(request).auth, me, owner, package)
     return policy.may_write_package(me, owner, permission)
 

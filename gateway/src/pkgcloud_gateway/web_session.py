@@ -21,7 +21,7 @@ from pkgcloud_servicekit import errors, scopes
 
 from . import keys
 from .clients import call
-from .credentials import Credential, Principal, set_actor, token_hash
+from .credentials import UNRESOLVED, Credential, Principal, known_principal, resolved_principal, set_actor, token_hash
 
 SESSION_COOKIE = "pkgcloud_session"
 PRESESSION_COOKIE = "pkgcloud_presession"
@@ -46,8 +46,9 @@ def set_cookie(request: web.Request, response: web.StreamResponse, name: str, va
 async def session_principal(request: web.Request) -> Principal | None:
     """The logged-in user of this browser, or None. Resolved once per request and stored where
     credentials.principal_of looks, so policy.py sees the session's user like any caller."""
-    if keys.PRINCIPAL in request:
-        return request[keys.PRINCIPAL]
+    known = known_principal(request)
+    if known is not UNRESOLVED:
+        return known  # type: ignore[return-value]
     token = request.cookies.get(SESSION_COOKIE, "")
     principal = None
     if token:
@@ -100,7 +101,7 @@ def _derive(secret: str) -> str:
 
 def _csrf_secret(request: web.Request) -> str:
     """The session token when logged in, else the browser's pre-session value."""
-    if request.get(keys.PRINCIPAL) is not None:
+    if resolved_principal(request) is not None:
         return request.cookies.get(SESSION_COOKIE, "")
     return request.get(_NEW_PRESESSION) or request.cookies.get(PRESESSION_COOKIE, "")
 
