@@ -230,6 +230,17 @@ async def _require_write(request: web.Request, rule: Rule, principal: Principal 
     return permission
 
 
+def _anonymous(request: web.Request, rule: Rule) -> bool:
+    """Whether the request carries no credential at all (then recorded as anonymous)."""
+    if rule.basic_challenge:
+        request[keys.BASIC_CHALLENGE] = True
+    known = known_principal(request)
+    if known is UNRESOLVED and extract_credential(request) is None:
+        request[keys.PRINCIPAL] = None
+        return True
+    return known is None
+
+
 async def _principal(request: web.Request, rule: Rule) -> Principal | None:
     if rule.basic_challenge:
         request[keys.BASIC_CHALLENGE] = True
@@ -306,9 +317,16 @@ def guarded(handler: Handler, rule: Rule) -> Handler:
     if not isinstance(rule, Rule):
         raise RouteWithoutRule(f"{getattr(handler, '__qualname__', handler)!r} is registered without an access rule")
 
+    # an owner-wide public read (every index document, page and download): an anonymous
+    # caller gets the public part, decided without an await
+    public_read = (rule.on is On.OWNER and rule.permission is Permission.READ and rule.public_part
+                   and rule.credentials is Credentials.CHECKED)
+
     @functools.wraps(handler)
     async def guard(request: web.Request) -> web.StreamResponse:
-        request[GRANT] = await enforce(request, rule)
+        anonymous = public_read and _anonymous(request, rule)
+        request[GRANT] = Grant(rule, None, request.match_info.get(rule.owner_param, ""), _request=request) if anonymous \
+            else await enforce(request, rule)
         if not rule.changes_access or request.method in ("GET", "HEAD"):
             return await handler(request)
         try:

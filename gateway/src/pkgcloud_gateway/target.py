@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import subprocess
@@ -101,6 +102,10 @@ async def start(runtime: Runtime) -> GatewayComponent:
         raise
     # a port of 0 got a free one: from here on the settings (banner, workers) name that one
     settings.port = runner.addresses[0][1]
+    # What start-up built (modules, templates, route tables, clients) lives as long as the
+    # process: out of the collector's sight, so its full passes do not walk it again and
+    # again under load
+    gc.freeze()
     listening.record_http(f"http://{_url_host(settings.host)}:{settings.port}")
     log.info("gateway listening on http://%s:%d (public URL %s)", settings.host, settings.port, settings.effective_public_url())
     workers: list[subprocess.Popen] = []
