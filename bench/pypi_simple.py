@@ -9,7 +9,9 @@ pkgcloud's own pages as static files. One run, one machine, wrk with 32 connecti
 `--baseline REV` also measures pkgcloud as it was at commit REV, side by side in the same
 run: REV's tree is exported (git archive) and installed from its own lock into a venv in the
 temp dir, and both it and the current tree run with one gateway process (older trees have
-no PKGCLOUD_GATEWAY_PROCESSES), so the two rows differ by the code alone.
+no PKGCLOUD_GATEWAY_PROCESSES), so the two rows differ by the code alone. The two are then
+measured again in six alternating rounds of half --duration each, and their rows are the
+medians of those rounds (the machine's speed drifts more than the difference looked for).
 
 Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx-light). pypiserver and
 devpi-server are installed into their own venvs under --peers-dir (default: a directory
@@ -43,6 +45,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -69,6 +72,7 @@ PIP_HEADERS = {
 }
 CONNECTIONS = 32
 ONE = "pkgcloud gateway, 1 process"
+ROUNDS = 6  # --baseline: alternating rounds of the current tree and the baseline
 PASSWORD = "bench-password-1"
 
 
@@ -484,6 +488,20 @@ def main() -> int:
                     wrk(url, 2, headers=PIP_HEADERS)  # warm-up
                     results.setdefault(name, {})[project] = wrk(url, args.duration, headers=PIP_HEADERS)
                     print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s  ({encoding})", flush=True)
+            if args.baseline:
+                # before/after: this machine's speed drifts by several per cent over a minute, so
+                # the two are measured in alternating rounds and compared by their medians
+                before_name = f"pkgcloud {args.baseline}, 1 process"
+                for project in PROJECTS:
+                    rounds: dict[str, list[float]] = {ONE: [], before_name: []}
+                    for i in range(ROUNDS):
+                        order = (ONE, before_name) if i % 2 == 0 else (before_name, ONE)
+                        for name in order:
+                            rounds[name].append(wrk(f"{servers[name]}/{project}/", max(2, args.duration // 2), headers=PIP_HEADERS))
+                    for name, rates in rounds.items():
+                        results[name][project] = statistics.median(rates)
+                        print(f"  {name:18} {project:11} {results[name][project]:10.0f} req/s  (median of {ROUNDS} alternating rounds: "
+                              + " ".join(f"{r:.0f}" for r in rates) + ")", flush=True)
         finally:
             procs.stop()
             for t in (topo, topo_one):
