@@ -83,6 +83,58 @@ async def test_a_transaction_rolls_back_on_an_exception(tmp_path):
         await db.close()
 
 
+async def test_a_task_cancelled_while_its_begin_waits_leaves_no_lock_behind(tmp_path):
+    """Two stores on one file (two replicas). The second's transaction is cancelled while its
+    BEGIN IMMEDIATE waits for the first's write lock: the BEGIN still runs on its thread once
+    the lock is free, and must not keep the lock (the first would then wait out its busy
+    timeout and fail "database is locked", for good)."""
+    first = await SqliteDatabase(tmp_path / "svc.sqlite3", [V1]).open()
+    second = await SqliteDatabase(tmp_path / "svc.sqlite3", [V1]).open()
+    try:
+        begun = asyncio.Event()
+        original = second._writer.execute
+
+        def execute(sql, *args):
+            if sql == "BEGIN IMMEDIATE":
+                begun.set()
+            return original(sql, *args)
+
+        second._writer.execute = execute
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with first.transaction() as conn:
+                await conn.execute("INSERT INTO t (name) VALUES ('first')")
+                await release.wait()
+
+        async def wait_for_the_lock() -> None:
+            async with second.transaction() as conn:
+                await conn.execute("INSERT INTO t (name) VALUES ('never')")
+
+        holder = asyncio.create_task(hold())
+        while not first._writer.in_transaction:
+            await asyncio.sleep(0.01)
+        waiter = asyncio.create_task(wait_for_the_lock())
+        await begun.wait()
+        await asyncio.sleep(0.05)  # the BEGIN is on the writer's thread, in SQLite's busy wait
+        waiter.cancel()
+        release.set()
+        await holder
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        # statements run in order on the writer's thread: once this one ran, so did the BEGIN
+        await original("SELECT 1")
+        assert not second._writer.in_transaction
+        # the second's late BEGIN ran and was rolled back: the first writes at once
+        async with asyncio.timeout(5):  # the busy timeout is 10 s: a kept lock fails here
+            async with first.transaction() as conn:
+                await conn.execute("INSERT INTO t (name) VALUES ('after')")
+        assert [r["name"] for r in await first.fetchall("SELECT name FROM t ORDER BY id")] == ["seed", "first", "after"]
+    finally:
+        await second.close()
+        await first.close()
+
+
 async def test_readers_do_not_see_an_open_transaction(tmp_path):
     db = await SqliteDatabase(tmp_path / "svc.sqlite3", [V1]).open()
     try:

@@ -19,6 +19,7 @@ apply each migration exactly once and the others find it done.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,8 +86,8 @@ class SqliteDatabase:
         and then sees the new version instead of running the same script again."""
         assert self._writer
         while True:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 (version,) = (await self._writer.execute_fetchall("PRAGMA user_version"))[0]
                 if version >= len(self.migrations):
                     await self._writer.execute("COMMIT")
@@ -100,9 +101,20 @@ class SqliteDatabase:
                 raise
 
     async def _rollback(self) -> None:
+        """End whatever transaction the writer may hold, whenever its statements run.
+
+        The writer's statements run in order on its own thread, also those of a task that
+        was cancelled meanwhile: a BEGIN whose awaiting task was cancelled while it waited for
+        the write lock still runs once the lock is free, and would then hold it for good (a
+        replica's handler cancelled as its broker connection dropped left the other replica
+        "database is locked" forever). So the ROLLBACK is always queued, behind that BEGIN,
+        and "no transaction is active" is the answer when there was none."""
         assert self._writer
-        if self._writer.in_transaction:
+        try:
             await self._writer.execute("ROLLBACK")
+        except sqlite3.OperationalError as e:
+            if "no transaction is active" not in str(e):
+                raise
 
     async def close(self) -> None:
         conns = [c for c in self._reader_conns if c is not self._writer]
@@ -119,15 +131,16 @@ class SqliteDatabase:
         """BEGIN IMMEDIATE ... COMMIT on the writer; rolls back on any exception."""
         assert self._writer, "database not open"
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                # inside the try: a task cancelled while its BEGIN waits for the lock still gets
+                # the BEGIN run (_rollback), and a failed COMMIT leaves no transaction open
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._writer
+                await self._writer.execute("COMMIT")
             except BaseException:
                 # shielded: a cancelled task must not leave the transaction open
                 await asyncio.shield(self._rollback())
                 raise
-            else:
-                await self._writer.execute("COMMIT")
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[aiosqlite.Row]:
         readers = self._readers
