@@ -25,12 +25,17 @@ def http_date(timestamp: float) -> str:
     return formatdate(timestamp, usegmt=True)
 
 
+def entity_tags(if_none_match: str) -> list[str]:
+    """The entity tags an If-None-Match value lists, `W/` dropped (the weak comparison)."""
+    return [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+
+
 def etag_matches(if_none_match: str, etags: Iterable[str]) -> bool:
     """Whether an If-None-Match value names one of `etags` (weak comparison), or is `*`."""
     if if_none_match.strip() == "*":
         return True
     current = {e.removeprefix("W/") for e in etags}
-    return any(t.strip().removeprefix("W/") in current for t in if_none_match.split(","))
+    return any(t in current for t in entity_tags(if_none_match))
 
 
 def not_modified(request: web.Request, etags: str | Iterable[str], last_modified: float = 0.0) -> bool:

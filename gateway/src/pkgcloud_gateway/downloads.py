@@ -14,19 +14,14 @@ from pkgcloud_servicekit.blobstore import BlobNotFound, BlobStore
 
 from . import keys
 from .clients import call
-from .conditional import not_modified, not_modified_response
+from .conditional import entity_tags, not_modified, not_modified_response
 from .policy import ReadAccess
 
 
 def _held_sha256(request: web.Request) -> list[str]:
     """The digests the client holds: its If-None-Match entity tags, which for a package file
     are `"<sha256>"` (send_blob's ETag); a matching one is answered 304, not bytes."""
-    held = []
-    for tag in request.headers.get("If-None-Match", "").split(","):
-        tag = tag.strip().removeprefix("W/")  # the weak comparison, as conditional.etag_matches
-        if len(tag) > 2 and tag.startswith('"') and tag.endswith('"'):
-            held.append(tag[1:-1])
-    return held
+    return [t[1:-1] for t in entity_tags(request.headers.get("If-None-Match", "")) if len(t) > 2 and t[0] == t[-1] == '"']
 
 
 async def open_download(
